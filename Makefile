@@ -1,0 +1,32 @@
+# nlpgrade: `make setup` once, then `make test`.
+# The venv is built from the system Python when there is one: student code runs as an
+# unprivileged user, who must be able to execute the interpreter (a pyenv under /root
+# is out of its reach).
+PYTHON ?= $(shell if /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; then echo /usr/bin/python3; else echo python3; fi)
+VENV := .venv
+BIN := $(VENV)/bin
+MIRROR ?= ../shared/data
+
+.PHONY: setup test demo bench templates
+
+setup:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	$(BIN)/nlpgrade data --mirror $(MIRROR)
+
+test:
+	$(BIN)/python -m pytest -q
+
+demo:
+	@echo "== a2 reference, hidden tests =="
+	$(BIN)/nlpgrade grade a2 solutions/a2 --hidden --results /tmp/nlpgrade-demo-reference.json
+	@echo
+	@echo "== a2 student template, hidden tests =="
+	$(BIN)/nlpgrade grade a2 student_template/a2 --hidden --results /tmp/nlpgrade-demo-template.json
+
+bench:
+	$(BIN)/python bench/run.py
+
+templates:
+	$(BIN)/nlpgrade templates

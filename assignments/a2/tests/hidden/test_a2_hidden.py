@@ -1,0 +1,205 @@
+"""Hidden checks for a2: fresh random inputs against the reference, gradient checks of
+the student's own functions, and timing against the reference.
+
+The expected values are computed by the reference in the grader's run; they never
+enter the student's sandbox.
+"""
+import numpy as np
+
+from autograder.checks import gradients, timing
+from autograder.checks.arrays import call_text
+from autograder.harness import SubmissionTestCase, graded
+from probes_a2 import (HELPERS, loss_pair, loss_pair_losses, sgd_quadratic, skipgram_run,
+                       wrapper_losses)
+
+NAMES = ("loss", "gradCenterVec", "gradOutsideVecs")
+SKIPGRAM_NAMES = ("loss", "gradCenterVecs", "gradOutsideVectors")
+NAIVE, NEG = "naiveSoftmaxLossAndGradient", "negSamplingLossAndGradient"
+
+
+def pair_inputs(rng, V, d, scale=1.0):
+    return rng.standard_normal(d), int(rng.integers(V)), rng.standard_normal((V, d)) * scale
+
+
+class TestWord2vecHidden(SubmissionTestCase):
+    def pair_call(self, name, center, o, U, seed, K=None):
+        extra = {} if K is None else {"K": K}
+        return call_text(name, centerWordVec=center, outsideWordIdx=o, outsideVectors=U, **extra) \
+            + f" with random.seed({seed})"
+
+    def compare_pair(self, name, V, d, scale=1.0, K=None):
+        center, o, U = pair_inputs(self.rng, V, d, scale)
+        seed = int(self.rng.integers(10**6))
+        what = self.pair_call(name, center, o, U, seed, K)
+        self.assertMatchesReference(loss_pair, name, center, o, U, seed, K=K, what=what,
+                                    names=NAMES, helpers=HELPERS)
+
+    def gradient_check_pair(self, name, K=None):
+        center, o, U = pair_inputs(self.rng, 6, 4)
+        seed = int(self.rng.integers(10**6))
+        what = self.pair_call(name, center, o, U, seed, K)
+        _, grad_center, grad_outside = self.student.probe(
+            loss_pair, name, center, o, U, seed, K=K, helpers=HELPERS, what=what)
+        for which, x, analytic in (("center", center, grad_center), ("outside", U, grad_outside)):
+            points = gradients.perturbed_points(x)
+            losses = self.student.probe(loss_pair_losses, name, which, points, center, o, U, seed,
+                                        K=K, helpers=HELPERS, what=what)
+            gradients.check_gradient(gradients.numerical_gradient(losses, x), analytic, what,
+                                     name=f"grad{'CenterVec' if which == 'center' else 'OutsideVecs'}")
+
+    @graded("4.1")
+    def test_sigmoid_random(self):
+        """sigmoid: random inputs of several shapes, and extreme values"""
+        for x in (self.rng.standard_normal(7), self.rng.standard_normal((4, 5)) * 10,
+                  np.array([-700.0, -40.0, 0.0, 40.0, 700.0]), float(self.rng.standard_normal())):
+            want = self.reference_call("word2vec", "sigmoid", x)
+            got = self.student.call("word2vec", "sigmoid", x)
+            self.assertClose(got, want, call_text("sigmoid", x))
+
+    @graded("4.2")
+    def test_naive_softmax_random(self):
+        """naiveSoftmaxLossAndGradient: random inputs against the reference"""
+        for V, d in ((5, 3), (17, 8), (30, 10)):
+            self.compare_pair(NAIVE, V, d)
+
+    @graded("4.3")
+    def test_naive_softmax_large_scores(self):
+        """naiveSoftmaxLossAndGradient: large scores must not overflow"""
+        self.compare_pair(NAIVE, 12, 10, scale=300.0)
+
+    @graded("4.4")
+    def test_naive_softmax_gradcheck(self):
+        """naiveSoftmaxLossAndGradient: gradient check of your own function"""
+        self.gradient_check_pair(NAIVE)
+
+    @graded("4.5")
+    def test_neg_sampling_random(self):
+        """negSamplingLossAndGradient: random inputs (with repeated samples) against the reference"""
+        for V, d, K in ((6, 3, 10), (9, 5, 15), (40, 8, 10)):
+            self.compare_pair(NEG, V, d, K=K)
+
+    @graded("4.6")
+    def test_neg_sampling_gradcheck(self):
+        """negSamplingLossAndGradient: gradient check of your own function"""
+        self.gradient_check_pair(NEG, K=8)
+
+    def compare_skipgram(self, loss_name):
+        for V, d, window in ((5, 3, 1), (8, 4, 3)):
+            C, U = self.rng.standard_normal((V, d)), self.rng.standard_normal((V, d))
+            words = [f"w{i}" for i in range(V)]
+            center = words[int(self.rng.integers(V))]
+            context = [words[i] for i in self.rng.integers(V, size=2 * window)]
+            seed = int(self.rng.integers(10**6))
+            what = call_text("skipgram", center, window, context, centerWordVectors=C,
+                             outsideVectors=U, word2vecLossAndGradient=loss_name) + f" with random.seed({seed})"
+            self.assertMatchesReference(skipgram_run, loss_name, center, window, context, C, U, seed,
+                                        what=what, names=SKIPGRAM_NAMES, helpers=HELPERS)
+
+    @graded("4.7")
+    def test_skipgram_naive_random(self):
+        """skipgram with naive softmax: random inputs against the reference"""
+        self.compare_skipgram(NAIVE)
+
+    @graded("4.8")
+    def test_skipgram_neg_random(self):
+        """skipgram with negative sampling: random inputs against the reference"""
+        self.compare_skipgram(NEG)
+
+    @graded("4.9")
+    def test_skipgram_gradcheck(self):
+        """skipgram with negative sampling: gradient check through word2vec_sgd_wrapper"""
+        x = self.rng.standard_normal((10, 3))
+        seed = int(self.rng.integers(10**6))
+        what = (f"word2vec_sgd_wrapper(skipgram, ..., wordVectors of shape {x.shape}, windowSize=3, "
+                f"negSamplingLossAndGradient) with random.seed({seed})")
+        points = np.concatenate([x[None], gradients.perturbed_points(x)])
+        losses, analytic = self.student.probe(wrapper_losses, NEG, points, seed, helpers=HELPERS, what=what)
+        gradients.check_gradient(gradients.numerical_gradient(losses[1:], x), analytic, what, name="grad")
+
+    @graded("4.10")
+    def test_sgd_random(self):
+        """sgd: random quadratics against the reference"""
+        for _ in range(2):
+            x0 = self.rng.standard_normal(5)
+            step, iterations = float(self.rng.uniform(0.01, 0.2)), int(self.rng.integers(5, 30))
+            scale, shift = self.rng.uniform(0.5, 2.0, 5), self.rng.standard_normal(5)
+            what = (f"sgd(f=<quadratic>, x0={np.round(x0, 4).tolist()}, step={step:.4f}, "
+                    f"iterations={iterations})")
+            self.assertMatchesReference(sgd_quadratic, x0, step, iterations, scale, shift,
+                                        what=what, names=("x", "calls of f"))
+
+    def timing_check(self, name, K=None):
+        limit = float(self.config.timing.get("max_ratio", 5))
+        V, d = int(self.config.timing.get("vocabulary", 5000)), int(self.config.timing.get("dimension", 50))
+        center, o, U = pair_inputs(self.rng, V, d, scale=0.1)
+        seed = int(self.rng.integers(10**6))
+        result = timing.measure(self.student, self.reference, loss_pair, name, center, o, U, seed,
+                                limit=limit, K=K, helpers=HELPERS)
+        self.assertLessEqual(
+            result.ratio, limit,
+            f"{name} with V={V}, d={d} took {result.ratio:.1f} times as long as the reference "
+            f"(limit {limit:g}x; {result.student_s / result.repeat * 1e3:.2f} ms against "
+            f"{result.reference_s / result.repeat * 1e3:.2f} ms a call). Vectorize it: "
+            "no Python loop over the vocabulary.")
+
+    @graded("4.11")
+    def test_naive_softmax_timing(self):
+        """naiveSoftmaxLossAndGradient: vectorized (time against the reference)"""
+        self.timing_check(NAIVE)
+
+    @graded("4.12")
+    def test_neg_sampling_timing(self):
+        """negSamplingLossAndGradient: vectorized (time against the reference)"""
+        self.timing_check(NEG, K=10)
+
+
+class TestSamplingHidden(SubmissionTestCase):
+    @graded("5.1")
+    def test_subsample_random(self):
+        """subsampleKeepProbability: random frequencies, arrays and thresholds"""
+        z = 10.0 ** self.rng.uniform(-6, 0, (3, 4))
+        for args in ((z,), (z, 1e-4), (float(z[0, 0]),)):
+            want = self.reference_call("sampling", "subsampleKeepProbability", *args)
+            got = self.student.call("sampling", "subsampleKeepProbability", *args)
+            self.assertClose(got, want, call_text("subsampleKeepProbability", *args))
+
+    @graded("5.2")
+    def test_negative_sampling_distribution_random(self):
+        """negativeSamplingDistribution: random counts and powers"""
+        counts = self.rng.integers(1, 1000, 20).astype(float)
+        for args in ((counts,), (counts, 0.5), (counts, 1.0)):
+            want = self.reference_call("sampling", "negativeSamplingDistribution", *args)
+            got = self.student.call("sampling", "negativeSamplingDistribution", *args)
+            self.assertClose(got, want, call_text("negativeSamplingDistribution", *args))
+
+
+class TestInformationHidden(SubmissionTestCase):
+    @graded("5.3")
+    def test_softmax_properties(self):
+        """softmax: random rows, shift invariance, two classes = sigmoid of the difference"""
+        x = self.rng.standard_normal((6, 9)) * 5
+        for inp in (x, x[0], x + 1000.0, x[:, :2]):
+            want = self.reference_call("information", "softmax", inp)
+            got = self.student.call("information", "softmax", inp)
+            self.assertClose(got, want, call_text("softmax", inp))
+        shifted = self.student.call("information", "softmax", x + self.rng.uniform(-50, 50, (6, 1)))
+        self.assertClose(shifted, self.student.call("information", "softmax", x),
+                         "softmax(x + c) against softmax(x) for a constant c per row (shift invariance)")
+        two = x[:, :2]
+        self.assertClose(np.asarray(self.student.call("information", "softmax", two))[:, 0],
+                         1 / (1 + np.exp(-(two[:, 0] - two[:, 1]))),
+                         "softmax([a, b])[0] against sigmoid(a - b)")
+
+    @graded("5.4")
+    def test_entropy_random(self):
+        """entropy and crossEntropy: random distributions with zeros, in bits and nats"""
+        for _ in range(3):
+            p, q = self.rng.dirichlet(np.ones(8)), self.rng.dirichlet(np.ones(8))
+            p[self.rng.integers(8, size=2)] = 0.0
+            p /= p.sum()
+            q[self.rng.integers(8)] = 0.0
+            for fn, args in (("entropy", (p,)), ("entropy", (p, np.e)), ("crossEntropy", (p, q)),
+                             ("crossEntropy", (p, q, np.e)), ("crossEntropy", (p, p))):
+                want = self.reference_call("information", fn, *args)
+                got = self.student.call("information", fn, *args)
+                self.assertClose(got, want, call_text(fn, *args))

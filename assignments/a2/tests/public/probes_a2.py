@@ -1,0 +1,94 @@
+"""Probes for the a2 tests: functions that run inside the sandbox and return plain data.
+
+Each probe is sent to the sandbox as source text, with `make_dataset` as its helper, and
+sees only the inputs it is given. The same probe runs on the submission and, in the
+hidden tests, on the reference, so both see the same seeded random streams.
+"""
+
+
+def make_dataset(V, seed):
+    """A small dataset with the course's interface, reseeding Python's `random`."""
+    import random
+
+    words = ["w%d" % i for i in range(V)]
+
+    class Dataset:
+        def tokens(self):
+            return {w: i for i, w in enumerate(words)}
+
+        def sampleTokenIdx(self):
+            return random.randint(0, V - 1)
+
+        def getRandomContext(self, C):
+            center = words[random.randint(0, V - 1)]
+            return center, [words[random.randint(0, V - 1)] for _ in range(2 * C)]
+
+    random.seed(seed)
+    return Dataset()
+
+
+def loss_pair(name, center, outside_idx, U, seed, K=None):
+    """(loss, gradCenterVec, gradOutsideVecs) of word2vec.<name> on one pair."""
+    import word2vec
+
+    dataset = make_dataset(len(U), seed)
+    fn = getattr(word2vec, name)
+    if K is None:
+        return fn(center, outside_idx, U, dataset)
+    return fn(center, outside_idx, U, dataset, K)
+
+
+def loss_pair_losses(name, which, points, center, outside_idx, U, seed, K=None):
+    """The loss at each of `points`, substituted for the center vector or for U."""
+    import word2vec
+
+    fn = getattr(word2vec, name)
+    losses = []
+    for x in points:
+        c, u = (x, U) if which == "center" else (center, x)
+        dataset = make_dataset(len(U), seed)  # same negative samples at every point
+        args = (c, outside_idx, u, dataset) + (() if K is None else (K,))
+        losses.append(float(fn(*args)[0]))
+    return losses
+
+
+def skipgram_run(loss_name, center_word, window, outside_words, C, U, seed):
+    """(loss, gradCenterVecs, gradOutsideVectors) of word2vec.skipgram."""
+    import word2vec
+
+    dataset = make_dataset(len(U), seed)
+    return word2vec.skipgram(center_word, window, outside_words, dataset.tokens(), C, U,
+                             dataset, getattr(word2vec, loss_name))
+
+
+def wrapper_losses(loss_name, points, seed, window=3):
+    """Losses and the gradient at points[0] of the course's sgd wrapper over skipgram."""
+    import word2vec
+
+    losses, grad0 = [], None
+    for i, x in enumerate(points):
+        dataset = make_dataset(len(x) // 2, seed)
+        loss, grad = word2vec.word2vec_sgd_wrapper(word2vec.skipgram, dataset.tokens(), x, dataset,
+                                                   window, getattr(word2vec, loss_name))
+        losses.append(float(loss))
+        if i == 0:
+            grad0 = grad
+    return losses, grad0
+
+
+def sgd_quadratic(x0, step, iterations, scale, shift):
+    """sgd on f(x) = sum(scale * (x - shift)^2); also counts the calls of f."""
+    import numpy as np
+    import sgd
+
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1
+        return float(np.sum(scale * (x - shift) ** 2)), 2 * scale * (x - shift)
+
+    x = sgd.sgd(f, np.array(x0, dtype=float), step, iterations, PRINT_EVERY=10**9)
+    return np.asarray(x, dtype=float), calls[0]
+
+
+HELPERS = [make_dataset]

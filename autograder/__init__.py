@@ -1,0 +1,1 @@
+"""nlpgrade: auto-grading for the CS224N-style NLP assignments."""

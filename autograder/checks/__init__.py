@@ -1,0 +1,1 @@
+"""Check helpers used by graded tests: arrays, gradients, timing."""

@@ -1,0 +1,319 @@
+"""One grading run: stage the submission, run the graded tests, write results.json.
+
+The trusted process runs the unittest test methods; student code runs only in the
+sandbox workers they talk to. Whatever happens (bad upload, crashing submission, a bug of
+ours) a valid results.json is written, with every test present.
+"""
+import importlib.util
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import traceback
+import unittest
+from dataclasses import dataclass, field
+
+from . import config as configmod
+from . import harness, results
+from .sandbox import Budget, Sandbox
+from .sandbox.privileges import give_to, sandbox_identity
+from .submission import SubmissionProblem, all_files, collect, stage
+
+ENGINE_ERROR_NAME = "Autograder error"
+
+
+@dataclass
+class Outcome:
+    status: str = "not run"           # passed | failed | error | skipped | not run
+    message: str = ""
+    detail: str = ""                  # instructor-only traceback
+    seconds: float = 0.0
+    output: str = ""
+
+
+@dataclass
+class GradeRun:
+    results: dict
+    outcomes: dict = field(default_factory=dict)   # test id -> Outcome
+
+
+# ----- loading tests ---------------------------------------------------------------
+def test_files(assignment, hidden):
+    kinds = ["public"] + (["hidden"] if hidden else [])
+    files = []
+    for kind in kinds:
+        folder = assignment.tests_dir(kind)
+        if os.path.isdir(folder):
+            files += [(kind, os.path.join(folder, f)) for f in sorted(os.listdir(folder))
+                      if f.startswith("test") and f.endswith(".py")]
+    return files
+
+
+def load_tests(assignment, hidden):
+    """[(kind, TestCase)] of the assignment, public first, in file and definition order."""
+    loader = unittest.TestLoader()
+    loaded = []
+    # Test modules import helpers (probes) that sit beside them, as under pytest.
+    helper_dirs = [d for d in (assignment.tests_dir("public"), assignment.tests_dir("hidden"))
+                   if os.path.isdir(d) and d not in sys.path]
+    sys.path[:0] = helper_dirs
+    try:
+        return _load(assignment, hidden, loader, loaded)
+    finally:
+        for d in helper_dirs:
+            sys.path.remove(d)
+
+
+def _load(assignment, hidden, loader, loaded):
+    for kind, path in test_files(assignment, hidden):
+        name = f"nlpgrade_tests.{assignment.name}.{kind}.{os.path.basename(path)[:-3]}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        for test in _flatten(loader.loadTestsFromModule(module)):
+            loaded.append((kind, test))
+    return loaded
+
+
+def _flatten(suite):
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def method_of(test):
+    return getattr(type(test), test._testMethodName)
+
+
+def describe_test(test, kind, assignment):
+    method = method_of(test)
+    doc = (method.__doc__ or "").strip().splitlines()
+    name = doc[0].strip() if doc else f"{type(test).__name__}.{test._testMethodName}"
+    return {"name": name, "number": getattr(method, "__number__", test.id()),
+            "max_score": float(getattr(method, "__weight__", 0.0)),
+            "visibility": getattr(method, "__visibility__", assignment.visibility.get(kind, "visible")),
+            "tags": list(getattr(method, "__tags__", ()))}
+
+
+# ----- running them ----------------------------------------------------------------
+class Collector(unittest.TestResult):
+    """Records one Outcome per test, keeping exception objects rather than text."""
+
+    def __init__(self, context):
+        super().__init__()
+        self.context = context
+        self.outcomes = {}
+        self._started = {}
+
+    def startTest(self, test):
+        super().startTest(test)
+        self._started[test.id()] = time.monotonic()
+        self.outcomes.setdefault(test.id(), Outcome(status="passed"))
+        method = method_of(test)
+        for attr in ("__score__", "__leaderboard_value__"):  # left over from an earlier run
+            if hasattr(method, attr):
+                delattr(method, attr)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        out = self.outcomes[test.id()]
+        out.seconds = time.monotonic() - self._started.get(test.id(), time.monotonic())
+        out.output = self.context.student.take_output()
+        if self.context.reference is not None:
+            self.context.reference.take_output()
+
+    def _record(self, test, status, err):
+        exc = err[1]
+        tid = test.id()
+        if tid not in self.outcomes:  # a class or module fixture failed: _ErrorHolder
+            self.fixture_errors.append((str(test), err))
+            return
+        out = self.outcomes[tid]
+        if out.status in ("failed", "error"):  # keep the first failure of a test (subtests)
+            return
+        out.status = status
+        if status == "failed":
+            out.message = str(exc)
+        else:
+            out.message = (f"The grader could not check this result ({type(exc).__name__}: "
+                           f"{str(exc)[:300]}). Course staff can see the details.")
+            out.detail = "".join(traceback.format_exception(*err))
+
+    fixture_errors = None
+
+    def addFailure(self, test, err):
+        self._record(test, "failed", err)
+
+    def addError(self, test, err):
+        if issubclass(err[0], AssertionError):
+            return self._record(test, "failed", err)
+        self._record(test, "error", err)
+
+    def addSubTest(self, test, subtest, err):
+        if err is not None:
+            self.addFailure(test, err) if issubclass(err[0], AssertionError) else self.addError(test, err)
+
+    def addSkip(self, test, reason):
+        out = self.outcomes[test.id()]
+        out.status, out.message = "skipped", f"skipped: {reason}"
+
+    def addExpectedFailure(self, test, err):
+        pass
+
+    def addUnexpectedSuccess(self, test):
+        pass
+
+
+def run_tests(tests, context):
+    collector = Collector(context)
+    collector.fixture_errors = []
+    suite = unittest.TestSuite([t for _, t in tests])
+    harness.set_context(context)
+    try:
+        suite.run(collector)
+    finally:
+        harness.set_context(None)
+    return collector
+
+
+def score_test(test, kind, assignment, outcome, fixture_message=""):
+    info = describe_test(test, kind, assignment)
+    method = method_of(test)
+    max_score = info["max_score"]
+    if outcome.status == "passed":
+        score = getattr(method, "__score__", max_score)  # partial_credit tests set their score
+        score = min(max(float(score), 0.0), max_score)
+    else:
+        score = 0.0
+    message = outcome.message
+    if outcome.status == "not run":
+        message = fixture_message or "not run"
+    output = message
+    if outcome.output.strip():
+        output += ("\n\n" if output else "") + "Your code printed:\n" + outcome.output.strip()
+    extra = {"seconds": round(outcome.seconds, 3)}
+    if outcome.detail:
+        extra["grader_traceback"] = outcome.detail
+    return results.test_entry(info["name"], info["number"], score, max_score, output,
+                              info["visibility"], info["tags"], extra)
+
+
+# ----- one whole run ---------------------------------------------------------------
+def _private_tempdir():
+    base = tempfile.mkdtemp(prefix="nlpgrade-")
+    # The sandbox user may pass through to its own folder, but not list ours.
+    os.chmod(base, stat.S_IRWXU | stat.S_IXGRP | stat.S_IXOTH)
+    return base
+
+
+def _grade(assignment, submission_path, hidden, log):
+    started = time.monotonic()
+    scratch = _private_tempdir()
+    context = None
+    try:
+        notes = []
+        try:
+            sub = collect(submission_path, assignment.student_files, os.path.join(scratch, "upload"),
+                          starter=all_files(assignment.reference_dir))
+        except SubmissionProblem as exc:
+            from .submission import Submission
+            sub = Submission(missing=list(assignment.student_files), notes=[f"Problem with your upload: {exc}"])
+        notes += sub.notes
+        if sub.missing:
+            notes.append("missing from your submission: " + ", ".join(sub.missing)
+                         + " (tests that need these files fail)")
+        student_dir = stage(sub, assignment.reference_dir, assignment.provided,
+                            os.path.join(scratch, "student"))
+        give_to(student_dir, sandbox_identity())
+        os.chmod(student_dir, 0o700)
+        budget = Budget(assignment.limits.total_s)
+        student = Sandbox(student_dir, assignment.limits, assignment.student_files,
+                          present=list(sub.files), budget=budget)
+        reference = None
+        if hidden:
+            ref_dir = os.path.join(scratch, "reference")
+            shutil.copytree(assignment.reference_dir, ref_dir,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            os.chmod(ref_dir, 0o700)
+            reference = Sandbox(ref_dir, assignment.limits, untrusted=False, label="the reference")
+        context = harness.GradingContext(assignment, student, reference)
+        tests = load_tests(assignment, hidden)
+        collector = run_tests(tests, context)
+        fixture_message = "; ".join(
+            f"not run: setting up the tests failed ({err[0].__name__}: {err[1]})"
+            for _, err in collector.fixture_errors)
+        for where, err in collector.fixture_errors:
+            log(f"fixture error in {where}:\n" + "".join(traceback.format_exception(*err)))
+        entries = []
+        for kind, test in tests:
+            outcome = collector.outcomes.get(test.id(), Outcome())
+            if outcome.detail:
+                log(f"grader error in {test.id()}:\n{outcome.detail}")
+            entries.append(score_test(test, kind, assignment, outcome, fixture_message))
+        leaderboard = [{"name": m.__leaderboard_column__, "value": m.__leaderboard_value__,
+                        "order": getattr(m, "__leaderboard_sort_order__", "desc")}
+                       for m in (method_of(t) for _, t in tests)
+                       if hasattr(m, "__leaderboard_value__")]
+        output = "\n".join(notes)
+        return results.build(entries, time.monotonic() - started, output, leaderboard,
+                             extra_data={"sandbox_seconds": round(budget.spent, 3)})
+    finally:
+        if context is not None:
+            context.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def engine_failure(assignment, hidden, exc_text, elapsed):
+    """Results when the grader itself broke: every test present, scored 0."""
+    entries = []
+    try:
+        for kind, test in load_tests(assignment, hidden):
+            info = describe_test(test, kind, assignment)
+            entries.append(results.test_entry(info["name"], info["number"], 0, info["max_score"],
+                                              "not graded: the autograder failed (see above)",
+                                              info["visibility"], info["tags"]))
+    except Exception:
+        pass
+    entries.append(results.test_entry(
+        ENGINE_ERROR_NAME, "0", 0, 0,
+        "The autograder failed while grading your submission; this is not your fault. "
+        "Course staff have the details; please tell them.", "visible",
+        extra_data={"grader_traceback": exc_text}))
+    for e in entries:
+        e["status"] = "failed"
+    return results.build(entries, elapsed, "The autograder failed; course staff have been shown why.")
+
+
+def grade(assignment_name, submission_path, hidden=False, results_path="results.json",
+          root=configmod.ROOT, log=None, assignment=None):
+    """Grade one submission and write results.json. Never raises for a bad submission."""
+    log = log or (lambda text: print(text, file=sys.stderr))
+    started = time.monotonic()
+    try:
+        assignment = assignment or configmod.load(assignment_name, root)
+        res = _grade(assignment, submission_path, hidden, log)
+        results.validate(res)
+    except BaseException as exc:  # KeyboardInterrupt too: still leave a valid file behind
+        detail = traceback.format_exc()
+        log(f"autograder error:\n{detail}")
+        res = engine_failure(assignment, hidden, detail, time.monotonic() - started) \
+            if assignment is not None else engine_failure_bare(detail, time.monotonic() - started)
+        results.write(res, results_path)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return res
+    results.write(res, results_path)
+    return res
+
+
+def engine_failure_bare(detail, elapsed):
+    entry = results.test_entry(ENGINE_ERROR_NAME, "0", 0, 0,
+                               "The autograder failed before it could load the assignment.",
+                               "visible", extra_data={"grader_traceback": detail})
+    entry["status"] = "failed"
+    return results.build([entry], elapsed, "The autograder failed; course staff have been shown why.")

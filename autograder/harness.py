@@ -1,0 +1,153 @@
+"""What graded test modules import: the `graded` decorator and `SubmissionTestCase`.
+
+Test methods run in the trusted process. They reach student code only through
+`self.student` (a Sandbox over the submission) and, in hidden tests, the reference
+through `self.reference`. Under `nlpgrade grade` the grader supplies both; under plain
+pytest or unittest (a student running the public checks at home) the submission is the
+folder named by $NLPGRADE_SUBMISSION, else the current directory.
+"""
+import atexit
+import os
+import secrets
+import sys
+import unittest
+import zlib
+
+from gradescope_utils.autograder_utils.decorators import number as gs_number
+from gradescope_utils.autograder_utils.decorators import partial_credit, visibility, weight
+
+import numpy as np
+
+from . import config as configmod
+from .checks import arrays
+from .sandbox import Sandbox, SubmissionError
+
+
+class ReferenceFailure(RuntimeError):
+    """The reference solution failed: a grader problem, reported as an error, not a failure."""
+
+
+class GradingContext:
+    """The sandboxes and assignment of one grading run."""
+
+    def __init__(self, assignment, student, reference=None, seed=None):
+        self.assignment = assignment
+        self.student = student
+        self.reference = reference
+        # Fresh inputs every run unless NLPGRADE_SEED pins them (to reproduce a report).
+        if seed is None:
+            seed = int(os.environ.get("NLPGRADE_SEED") or secrets.randbelow(2**31))
+        self.seed = seed
+
+    def close(self):
+        for sb in (self.student, self.reference):
+            if sb is not None:
+                sb.close()
+
+
+_context = None
+
+
+def set_context(context):
+    global _context
+    _context = context
+
+
+def current_context(test_file):
+    """The grader's context, or one made for a local run over the submission folder."""
+    global _context
+    if _context is None:
+        assignment = configmod.for_test_file(test_file)
+        folder = os.path.abspath(os.environ.get("NLPGRADE_SUBMISSION", os.getcwd()))
+        present = [f for f in assignment.student_files if os.path.isfile(os.path.join(folder, f))]
+        student = Sandbox(folder, assignment.limits, assignment.student_files, present)
+        reference = None
+        if os.path.isdir(assignment.reference_dir):  # only in the course repository
+            reference = Sandbox(assignment.reference_dir, assignment.limits, untrusted=False,
+                                label="the reference")
+        _context = GradingContext(assignment, student, reference)
+        atexit.register(_context.close)
+    return _context
+
+
+def graded(test_number, partial=False, visible=None):
+    """Mark a test method as graded: its number, and its points from config.json.
+
+    `partial=True` lets the test call `set_score(points)`; `visible` overrides the
+    assignment's default visibility for the test.
+    """
+    caller = sys._getframe(1).f_globals["__file__"]
+    assignment = configmod.for_test_file(caller)
+    points = assignment.points_for(test_number)
+
+    def decorate(fn):
+        fn = gs_number(test_number)(fn)
+        fn = (partial_credit(points) if partial else weight(points))(fn)
+        if visible:
+            fn = visibility(visible)(fn)
+        return fn
+    return decorate
+
+
+class SubmissionTestCase(unittest.TestCase):
+    """Base class of graded tests."""
+
+    @classmethod
+    def context(cls):
+        return current_context(sys.modules[cls.__module__].__file__)
+
+    @property
+    def student(self):
+        return self.context().student
+
+    @property
+    def reference(self):
+        ref = self.context().reference
+        if ref is None:
+            self.skipTest("the reference solution is only available to the grader")
+        return ref
+
+    @property
+    def config(self):
+        return self.context().assignment
+
+    @property
+    def rng(self):
+        """A numpy Generator for this test, seeded from the run's seed and the test's id."""
+        if getattr(self, "_rng", None) is None:
+            seed = (self.context().seed * 1_000_003 + zlib.crc32(self.id().encode())) % 2**32
+            self._rng = np.random.default_rng(seed)
+        return self._rng
+
+    def reference_probe(self, probe, *args, **kwargs):
+        """Run a probe on the reference. Its failures are the grader's, never the student's."""
+        return self._on_reference(self.reference.probe, probe, *args, **kwargs)
+
+    def reference_call(self, module, function, *args, **kwargs):
+        """Call a reference function (see reference_probe)."""
+        return self._on_reference(self.reference.call, module, function, *args, **kwargs)
+
+    @staticmethod
+    def _on_reference(method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except SubmissionError as exc:
+            raise ReferenceFailure(f"the reference failed: {exc}") from None
+
+    def assertMatchesReference(self, probe, *args, what, names=None, helpers=(), rtol=1e-5,
+                               atol=1e-7, **kwargs):
+        """Run `probe` on both sides with the same inputs and compare what came back."""
+        want = self.reference_probe(probe, *args, helpers=helpers, **kwargs)
+        got = self.student.probe(probe, *args, helpers=helpers, what=what, **kwargs)
+        if names:
+            arrays.check_results(got, want, what, names, rtol=rtol, atol=atol)
+        else:
+            arrays.check_close(got, want, what, rtol=rtol, atol=atol)
+        return got
+
+    # Comparison helpers, so tests read as one line each.
+    def assertClose(self, got, want, call, name="the result", rtol=1e-5, atol=1e-7):
+        arrays.check_close(got, want, call, name=name, rtol=rtol, atol=atol)
+
+    def assertResults(self, got, want, call, names, rtol=1e-5, atol=1e-7):
+        arrays.check_results(got, want, call, names, rtol=rtol, atol=atol)

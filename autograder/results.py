@@ -1,0 +1,94 @@
+"""results.json: building, validating against the Gradescope schema, writing, printing."""
+import json
+import math
+import os
+import re
+import tempfile
+
+SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "schemas", "gradescope-results.schema.json")
+MAX_TEST_OUTPUT = 8000  # characters of one test's output shown to a student
+
+
+def _clip(text, limit=MAX_TEST_OUTPUT):
+    return text if len(text) <= limit else text[:limit] + f"\n[... {len(text) - limit} more characters cut]"
+
+
+def test_entry(name, number, score, max_score, output="", visibility="visible", tags=None,
+               extra_data=None):
+    """One test of results.json; status follows from the score."""
+    score = float(score) if math.isfinite(float(score)) else 0.0
+    entry = {"name": name, "number": str(number), "score": score, "max_score": float(max_score),
+             "status": "passed" if score >= max_score else "failed",
+             "output": _clip(output), "visibility": visibility}
+    if tags:
+        entry["tags"] = [str(t) for t in tags]
+    if extra_data:
+        entry["extra_data"] = extra_data
+    return entry
+
+
+def number_key(number):
+    """Sort "1.2" before "1.10"; non-numeric parts sort as text."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\s]", str(number))]
+
+
+def build(tests, execution_time, output="", leaderboard=None, extra_data=None):
+    results = {"execution_time": round(float(execution_time), 3),
+               "score": round(sum(t["score"] for t in tests), 6),
+               "output": output, "stdout_visibility": "hidden",
+               "tests": sorted(tests, key=lambda t: number_key(t["number"]))}
+    if leaderboard:
+        results["leaderboard"] = leaderboard
+    if extra_data:
+        results["extra_data"] = extra_data
+    return results
+
+
+def schema():
+    with open(SCHEMA_PATH) as f:
+        return json.load(f)
+
+
+def validate(results):
+    """Raise jsonschema.ValidationError unless `results` fits Gradescope's format."""
+    import jsonschema
+
+    jsonschema.validate(results, schema())
+    json.dumps(results, allow_nan=False)  # NaN is not JSON; Gradescope would reject it
+
+
+def write(results, path):
+    """Write atomically: a reader never sees half a file, and a stale one is replaced."""
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(results, f, indent=2, allow_nan=False)
+        f.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def first_line(text, width=70):
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def table(results):
+    """The per-test table and the total, as printed by `nlpgrade grade`."""
+    tests = results.get("tests", [])
+    name_w = min(48, max([4] + [len(t["name"]) for t in tests]))
+    rows = [f"{'#':<6} {'test':<{name_w}} {'score':>9}  reason", "-" * (name_w + 40)]
+    for t in tests:
+        score = f"{_num(t['score'])}/{_num(t['max_score'])}"
+        reason = "" if t["status"] == "passed" else first_line(t.get("output", ""))
+        rows.append(f"{t['number']:<6} {t['name'][:name_w]:<{name_w}} {score:>9}  {reason}")
+    total = sum(t["max_score"] for t in tests)
+    rows.append("-" * (name_w + 40))
+    rows.append(f"{'':<6} {'Total':<{name_w}} {_num(results.get('score', 0)) + '/' + _num(total):>9}")
+    return "\n".join(rows)
+
+
+def _num(x):
+    return f"{x:g}"

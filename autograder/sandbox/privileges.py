@@ -1,0 +1,58 @@
+"""Which user student code runs as.
+
+As root (Gradescope runs us as root) student code runs as an unprivileged user, by
+default `nlpgrade-sandbox` (created by the autograder's setup.sh), else `nobody`. Not as
+root (a student at home) there is nobody to drop to, and we run as ourselves.
+"""
+import os
+import pwd
+from dataclasses import dataclass
+
+DEFAULT_USERS = ("nlpgrade-sandbox", "nobody")
+
+
+@dataclass
+class Identity:
+    uid: int
+    gid: int
+    name: str
+    nproc_base: int  # processes this user already runs: RLIMIT_NPROC counts them all
+
+
+def count_processes(uid):
+    n = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+def sandbox_identity():
+    """The Identity to run student code as, or None when we cannot drop privileges."""
+    if os.geteuid() != 0:
+        return None
+    wanted = os.environ.get("NLPGRADE_SANDBOX_USER")
+    for name in ([wanted] if wanted else []) + list(DEFAULT_USERS):
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if pw.pw_uid == 0:
+            continue
+        return Identity(pw.pw_uid, pw.pw_gid, name, count_processes(pw.pw_uid))
+    raise RuntimeError("running as root but no unprivileged user exists to run student code "
+                       f"(tried {', '.join(DEFAULT_USERS)})")
+
+
+def give_to(path, identity):
+    """Let the sandbox user own a staged directory tree (it may write scratch files there)."""
+    if identity is None:
+        return
+    for root, dirs, files in os.walk(path):
+        os.chown(root, identity.uid, identity.gid)
+        for name in files:
+            os.chown(os.path.join(root, name), identity.uid, identity.gid, follow_symlinks=False)

@@ -1,0 +1,309 @@
+"""Trusted side of the sandbox: starts, feeds, times out and restarts one worker process.
+
+A `Sandbox` serves a staged directory (student files plus provided modules). Each call
+is one request/reply over pipes with a wall-clock deadline; a worker that misses it is
+killed with its whole process group and a fresh one is started for the next call.
+Imports are separate requests, so a module that hangs, crashes or exits while being
+imported fails once and is then reported without running it again.
+"""
+import ast
+import inspect
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import codec
+from .errors import (MissingFile, StudentCrashed, StudentException, StudentTimeout,
+                     SubmissionError, UnreadableReply, BudgetExhausted)
+from ..describe import call_text
+from .privileges import sandbox_identity
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_BOOT = (
+    "import importlib.util as u, sys\n"
+    "def load(name, path):\n"
+    "    spec = u.spec_from_file_location(name, path)\n"
+    "    mod = u.module_from_spec(spec); sys.modules[name] = mod; spec.loader.exec_module(mod)\n"
+    "    return mod\n"
+    "load('_nlpgrade_codec', sys.argv[1])\n"
+    "load('_nlpgrade_worker', sys.argv[2]).main()\n"
+)
+
+
+@dataclass
+class Limits:
+    """Per-assignment limits (assignments/aN/config.json, key "limits")."""
+    call_timeout_s: float = 10.0     # wall clock for one call
+    import_timeout_s: float = 20.0   # wall clock for importing one student module
+    cpu_s: int = 300                 # CPU seconds for one worker's whole life
+    memory_mb: int = 2048            # address space of the worker
+    file_mb: int = 64                # largest file the worker may write
+    processes: int = 64              # processes and threads the worker may add
+    output_chars: int = 20000        # student output kept per call
+    total_s: float = 480.0           # all sandbox time in one grading run
+    threads: int = 1                 # BLAS/OpenMP threads: equal for student and reference
+
+    @classmethod
+    def from_config(cls, cfg):
+        known = {k: v for k, v in (cfg or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    seconds: float = 0.0
+    output: list = field(default_factory=list)
+
+
+def probe_source(fn, helpers=()):
+    """Source text of a probe function (and helper functions it uses), for the worker."""
+    parts = [textwrap.dedent(inspect.getsource(h)) for h in (*helpers, fn)]
+    return "\n\n".join(parts)
+
+
+def imported_modules(source):
+    """Top-level module names a probe imports, found without running it."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+class Sandbox:
+    """A worker process running the code in `workdir`, restarted whenever it dies.
+
+    `student_files` names the files a student submits (e.g. {"word2vec.py"}); `present`
+    those actually there. `untrusted=True` runs the worker as the sandbox user when we
+    are root; the reference runs as ourselves, in a directory the sandbox user cannot read.
+    """
+
+    def __init__(self, workdir, limits=None, student_files=(), present=None, untrusted=True,
+                 label="your code", budget=None):
+        self.workdir = os.path.abspath(workdir)
+        self.limits = limits or Limits()
+        self.student_modules = {f[:-3] for f in student_files if f.endswith(".py")}
+        present = student_files if present is None else present
+        self.missing = {f[:-3] for f in student_files if f.endswith(".py") and f not in present}
+        self.untrusted = untrusted
+        self.label = label
+        self.budget = budget if budget is not None else Budget(self.limits.total_s)
+        self.stats = CallStats()
+        self.proc = None
+        self._imported = set()
+        self._import_failures = {}   # module -> SubmissionError raised when importing it
+        self._raw_output = bytearray()
+        self._raw_dropped = 0
+
+    # ----- process life -------------------------------------------------------------
+    def _env(self):
+        n = str(self.limits.threads)
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": self.workdir,
+               "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(self.workdir, ".mpl"),
+               "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+        return env
+
+    def start(self):
+        if self.proc is not None:
+            return
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        limits = {"cpu_s": self.limits.cpu_s, "memory_mb": self.limits.memory_mb,
+                  "file_mb": self.limits.file_mb}
+        identity = sandbox_identity() if self.untrusted else None
+        kwargs = {}
+        if identity is not None:
+            kwargs.update(user=identity.uid, group=identity.gid, extra_groups=[])
+            limits["nproc"] = identity.nproc_base + self.limits.processes
+        settings = {"workdir": self.workdir, "limits": limits,
+                    "output_chars": self.limits.output_chars}
+        cmd = [sys.executable, "-I", "-c", _BOOT, os.path.join(HERE, "codec.py"),
+               os.path.join(HERE, "worker.py"), str(to_worker_r), str(from_worker_w),
+               json.dumps(settings)]
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.workdir, env=self._env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
+            start_new_session=True, close_fds=True, **kwargs)
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self._to = os.fdopen(to_worker_w, "wb")
+        self._from = from_worker_r
+        self._imported = set()
+        self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stdout,), daemon=True)
+        self._drain.start()
+        self._request({"op": "ping"}, self.limits.import_timeout_s, "starting the sandbox")
+
+    def _drain_output(self, stream):
+        """Keep the first bytes the worker writes to its file descriptors; count the rest."""
+        cap = self.limits.output_chars
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            room = cap - len(self._raw_output)
+            if room > 0:
+                self._raw_output += chunk[:room]
+            self._raw_dropped += max(0, len(chunk) - max(room, 0))
+
+    def raw_output(self):
+        text = self._raw_output.decode("utf-8", "replace")
+        if self._raw_dropped:
+            text += f"\n[... {self._raw_dropped} more bytes of output were cut]"
+        return text
+
+    def kill(self):
+        proc, self.proc = self.proc, None
+        self._imported = set()
+        if proc is None:
+            return None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for f in (self._to,):
+            try:
+                f.close()
+            except OSError:
+                pass
+        os.close(self._from)
+        code = proc.wait()
+        self._drain.join(timeout=2)
+        return code
+
+    def close(self):
+        self.kill()
+
+    # ----- requests ------------------------------------------------------------------
+    def _read_reply(self, deadline):
+        """Read one frame from the worker, or raise TimeoutError / EOFError."""
+        buf = bytearray()
+        need = 8
+        header_done = False
+        while len(buf) < need:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._from], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._from, min(1 << 20, need - len(buf)))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+            if not header_done and len(buf) >= 8:
+                n = int.from_bytes(buf[:8], "big")
+                if n > codec.MAX_FRAME_BYTES:
+                    raise UnreadableReply(f"{self.label} sent back {n} bytes, over the limit")
+                need, header_done = 8 + n, True
+        return codec.loads(bytes(buf[8:]))
+
+    def _request(self, req, timeout, what):
+        if req["op"] != "ping":
+            self.start()
+        if self.budget.exhausted():
+            raise BudgetExhausted(
+                f"not run: the grading time budget of {self.budget.total:.0f} s was used up by earlier tests")
+        timeout = min(timeout, self.budget.left())
+        started = time.monotonic()
+        try:
+            codec.write_frame(self._to, req)
+            reply = self._read_reply(started + timeout)
+        except TimeoutError:
+            self.kill()
+            raise StudentTimeout(f"{what} timed out after {timeout:g} s") from None
+        except (EOFError, BrokenPipeError):
+            code = self.kill()
+            raise StudentCrashed(what, code, self.raw_output()) from None
+        except codec.CodecError as exc:
+            self.kill()
+            raise UnreadableReply(f"{what}: the sandbox's reply could not be read ({exc})") from None
+        finally:
+            spent = time.monotonic() - started
+            self.budget.spend(spent)
+            self.stats.seconds += spent
+        self.stats.calls += 1
+        if not isinstance(reply, dict) or "ok" not in reply:
+            self.kill()
+            raise UnreadableReply(f"{what}: the sandbox sent back something that is not a reply")
+        if reply.get("output"):
+            self.stats.output.append(str(reply["output"]))
+        if not reply["ok"]:
+            err = reply.get("error") or {}
+            raise StudentException(what, str(err.get("type", "Error")), str(err.get("message", "")),
+                                   str(err.get("traceback", "")), err.get("function"))
+        return reply.get("value")
+
+    def _ensure_imported(self, modules):
+        for module in sorted(modules):
+            if module in self._import_failures:
+                raise self._import_failures[module]
+            if module in self.missing:
+                raise MissingFile(f"{module}.py is not in your submission")
+            if module in self._imported:
+                continue
+            try:
+                self._request({"op": "import", "module": module}, self.limits.import_timeout_s,
+                              f"importing {module}.py")
+            except (StudentTimeout, StudentCrashed, StudentException) as exc:
+                if isinstance(exc, StudentException) and exc.type == "ModuleNotFoundError" \
+                        and module in self.missing:
+                    exc = MissingFile(f"{module}.py is not in your submission")
+                if module in self.student_modules:
+                    self._import_failures[module] = exc
+                raise exc
+            self._imported.add(module)
+
+    def call(self, module, function, *args, timeout=None, repeat=1, seed=None, **kwargs):
+        """Call `module.function(*args, **kwargs)` in the worker and return its value."""
+        self._ensure_imported({module})
+        req = {"op": "call", "module": module, "function": function, "args": list(args),
+               "kwargs": kwargs, "repeat": repeat, "seed": seed}
+        return self._request(req, timeout or self.limits.call_timeout_s,
+                             call_text(function, *args, **kwargs))
+
+    def probe(self, fn, *args, helpers=(), timeout=None, repeat=1, seed=None, what=None, **kwargs):
+        """Run a probe function in the worker: it sees only its inputs and returns plain data."""
+        source = probe_source(fn, helpers)
+        modules = imported_modules(source) & self.student_modules | (
+            imported_modules(source) & self._import_failures.keys())
+        self._ensure_imported(modules)
+        req = {"op": "probe", "source": source, "name": fn.__name__, "args": list(args),
+               "kwargs": kwargs, "repeat": repeat, "seed": seed}
+        return self._request(req, timeout or self.limits.call_timeout_s, what or fn.__name__)
+
+    def timed_probe(self, fn, *args, repeat=1, timeout=None, **kwargs):
+        """(value, seconds) of running a probe `repeat` times, timed on this side."""
+        started = time.perf_counter()
+        value = self.probe(fn, *args, repeat=repeat, timeout=timeout, **kwargs)
+        return value, time.perf_counter() - started
+
+    def take_output(self):
+        out, self.stats.output = "".join(self.stats.output), []
+        return out
+
+
+class Budget:
+    """Sandbox seconds shared by every call of one grading run (Gradescope kills long runs)."""
+
+    def __init__(self, total):
+        self.total, self.spent = float(total), 0.0
+
+    def spend(self, seconds):
+        self.spent += seconds
+
+    def left(self):
+        return max(0.0, self.total - self.spent)
+
+    def exhausted(self):
+        return self.left() <= 0.0
+
+
+__all__ = ["Sandbox", "Limits", "Budget", "SubmissionError", "probe_source"]

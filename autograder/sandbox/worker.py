@@ -1,0 +1,176 @@
+"""The sandbox worker: the only process in which student code runs.
+
+Started by `autograder.sandbox.process` as a fresh interpreter (`python -I`), already as
+the unprivileged user when grading as root. It applies its resource limits before any
+student code is imported, then serves requests read from one pipe and answers on
+another, both framed by the codec. It decides nothing: it returns what student code
+returned (or raised) and the trusted side judges it.
+
+Requests:  {"op": "ping"}
+           {"op": "import", "module": NAME}
+           {"op": "call", "module": NAME, "function": NAME, "args": [...], "kwargs": {...}}
+           {"op": "probe", "source": PYTHON_SOURCE, "name": NAME, "args": [...], "kwargs": {...}}
+           (call and probe also take "repeat": N and "seed": S)
+Replies:   {"ok": True, "value": V, "output": TEXT}
+           {"ok": False, "error": {"type", "message", "traceback"}, "output": TEXT}
+"""
+import importlib
+import io
+import json
+import os
+import random
+import resource
+import sys
+import traceback
+
+try:  # loaded by file path under a private name, so a student module named codec is harmless
+    import _nlpgrade_codec as codec
+except ImportError:  # imported normally (tests of the worker itself)
+    from autograder.sandbox import codec
+
+
+class BoundedText(io.TextIOBase):
+    """A text stream that keeps the first `limit` characters and counts the rest."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output were cut]"
+        return out
+
+
+def apply_limits(limits):
+    """Resource limits for this process and its children; set before student code runs."""
+    def setlim(kind, value):
+        if value:
+            soft, hard = resource.getrlimit(kind)
+            value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+            resource.setrlimit(kind, (value, value))
+
+    setlim(resource.RLIMIT_CPU, limits.get("cpu_s"))
+    if limits.get("memory_mb"):
+        setlim(resource.RLIMIT_AS, limits["memory_mb"] * 1024 * 1024)
+    if limits.get("file_mb"):
+        setlim(resource.RLIMIT_FSIZE, limits["file_mb"] * 1024 * 1024)
+    if limits.get("nproc"):
+        setlim(resource.RLIMIT_NPROC, limits["nproc"])
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core dumps of student processes
+
+
+def student_traceback(exc, roots):
+    """Traceback lines from student files and probes only: ours are noise to a student."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith("<probe") or any(f.filename.startswith(r) for r in roots)]
+    for root in roots:
+        for f in frames:
+            if f.filename.startswith(root):
+                f.filename = os.path.relpath(f.filename, root)
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def innermost_function(exc, root):
+    """Name of the innermost function in the submission's own files that was running."""
+    names = [f.name for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+    return names[-1] if names else None
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed % 2**32)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+class Worker:
+    def __init__(self, workdir, output_limit):
+        self.workdir = os.path.realpath(workdir)
+        self.output_limit = output_limit
+        self.probes = {}  # source -> namespace, so a repeated probe is compiled once
+
+    def resolve(self, req):
+        op = req["op"]
+        if op == "ping":
+            return lambda: "pong"
+        if op == "import":
+            return lambda: importlib.import_module(req["module"]) and None
+        if op == "call":
+            module = importlib.import_module(req["module"])
+            fn = getattr(module, req["function"], None)
+            if fn is None or not callable(fn):
+                raise AttributeError(f"{req['module']}.py defines no function {req['function']}")
+        elif op == "probe":
+            namespace = self.probes.get(req["source"])
+            if namespace is None:
+                namespace = {"__name__": "__probe__"}
+                exec(compile(req["source"], "<probe>", "exec"), namespace)
+                self.probes[req["source"]] = namespace
+            fn = namespace[req["name"]]
+        else:
+            raise ValueError(f"unknown request {op!r}")
+        args, kwargs = req.get("args", []), req.get("kwargs", {})
+        return lambda: fn(*args, **kwargs)
+
+    def handle(self, req):
+        capture = BoundedText(self.output_limit)
+        sys.stdout = sys.stderr = capture
+        try:
+            thunk = self.resolve(req)
+            value = None
+            for _ in range(max(1, int(req.get("repeat", 1)))):
+                if req.get("seed") is not None:
+                    seed_everything(int(req["seed"]))
+                value = thunk()
+            reply = {"ok": True, "value": value}
+        except BaseException as exc:  # student code may raise anything, SystemExit included
+            if isinstance(exc, SystemExit):
+                message = f"called sys.exit({exc.code!r})"
+            else:
+                message = str(exc)
+            reply = {"ok": False, "error": {
+                "type": type(exc).__name__, "message": message[:2000],
+                "function": innermost_function(exc, self.workdir + os.sep),
+                "traceback": student_traceback(exc, [self.workdir + os.sep])[-8000:]}}
+        finally:
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        reply["output"] = capture.text()
+        return reply
+
+
+def main():
+    rfd, wfd, settings = int(sys.argv[-3]), int(sys.argv[-2]), json.loads(sys.argv[-1])
+    inbox, outbox = os.fdopen(rfd, "rb"), os.fdopen(wfd, "wb")
+    os.chdir(settings["workdir"])
+    sys.path.insert(0, os.path.realpath(settings["workdir"]))
+    sys.argv = ["submission"]
+    worker = Worker(settings["workdir"], settings.get("output_chars", 20000))
+    apply_limits(settings.get("limits", {}))
+    while True:
+        try:
+            req = codec.read_frame(inbox)
+        except EOFError:
+            return
+        reply = worker.handle(req)
+        try:
+            codec.write_frame(outbox, reply)
+        except codec.CodecError as exc:
+            codec.write_frame(outbox, {"ok": False, "output": reply.get("output", ""), "error": {
+                "type": "UnreadableValue", "message": str(exc), "traceback": ""}})
