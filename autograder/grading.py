@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from . import config as configmod
 from . import harness, results
 from .sandbox import Budget, Sandbox
-from .sandbox.privileges import give_to, sandbox_identity
+from .sandbox.privileges import give_to, protect_private_paths, sandbox_identity
 from .submission import SubmissionProblem, all_files, collect, stage
 
 ENGINE_ERROR_NAME = "Autograder error"
@@ -229,7 +229,9 @@ def _grade(assignment, submission_path, hidden, log):
                          + " (tests that need these files fail)")
         student_dir = stage(sub, assignment.reference_dir, assignment.provided,
                             os.path.join(scratch, "student"))
-        give_to(student_dir, sandbox_identity())
+        identity = sandbox_identity()
+        protect_private_paths(assignment.root, identity)
+        give_to(student_dir, identity)
         os.chmod(student_dir, 0o700)
         budget = Budget(assignment.limits.total_s)
         student = Sandbox(student_dir, assignment.limits, assignment.student_files,

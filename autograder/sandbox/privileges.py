@@ -56,3 +56,28 @@ def give_to(path, identity):
         os.chown(root, identity.uid, identity.gid)
         for name in files:
             os.chown(os.path.join(root, name), identity.uid, identity.gid, follow_symlinks=False)
+
+
+def private_paths(root):
+    """The grader's own files that student code must not read: reference solutions,
+    hidden tests, hidden data."""
+    paths = [os.path.join(root, "solutions"), os.path.join(root, "data", "hidden")]
+    assignments = os.path.join(root, "assignments")
+    if os.path.isdir(assignments):
+        paths += [os.path.join(assignments, a, "tests", "hidden") for a in sorted(os.listdir(assignments))]
+    return [p for p in paths if os.path.isdir(p)]
+
+
+def protect_private_paths(root, identity):
+    """As root, make the grader's private folders unreadable to everyone else.
+
+    Only permissions change (git does not track them). On Gradescope setup.sh does the
+    same to /autograder/source; here it covers a root run from a checkout.
+    """
+    if identity is None:
+        return []
+    protected = private_paths(root)
+    for path in protected:
+        mode = os.stat(path).st_mode
+        os.chmod(path, mode & ~0o077)
+    return protected

@@ -131,10 +131,15 @@ class Sandbox:
         cmd = [sys.executable, "-I", "-c", _BOOT, os.path.join(HERE, "codec.py"),
                os.path.join(HERE, "worker.py"), str(to_worker_r), str(from_worker_w),
                json.dumps(settings)]
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.workdir, env=self._env(), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
-            start_new_session=True, close_fds=True, **kwargs)
+        try:
+            self.proc = subprocess.Popen(
+                cmd, cwd=self.workdir, env=self._env(), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
+                start_new_session=True, close_fds=True, **kwargs)
+        except OSError as exc:
+            for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
+                os.close(fd)
+            raise SandboxStartError(f"could not start the sandbox worker in {self.workdir}: {exc}") from None
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._to = os.fdopen(to_worker_w, "wb")
@@ -142,7 +147,10 @@ class Sandbox:
         self._imported = set()
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stdout,), daemon=True)
         self._drain.start()
-        self._request({"op": "ping"}, self.limits.import_timeout_s, "starting the sandbox")
+        try:
+            self._request({"op": "ping"}, self.limits.import_timeout_s, "starting the sandbox")
+        except SubmissionError as exc:  # no student code has run yet: this one is ours
+            raise SandboxStartError(f"the sandbox worker did not start: {exc}") from None
 
     def _drain_output(self, stream):
         """Keep the first bytes the worker writes to its file descriptors; count the rest."""
@@ -206,11 +214,11 @@ class Sandbox:
         return codec.loads(bytes(buf[8:]))
 
     def _request(self, req, timeout, what):
-        if req["op"] != "ping":
-            self.start()
         if self.budget.exhausted():
             raise BudgetExhausted(
-                f"not run: the grading time budget of {self.budget.total:.0f} s was used up by earlier tests")
+                f"not run: the grading time budget of {self.budget.total:g} s was used up by earlier tests")
+        if req["op"] != "ping":
+            self.start()
         timeout = min(timeout, self.budget.left())
         started = time.monotonic()
         try:
@@ -288,6 +296,10 @@ class Sandbox:
     def take_output(self):
         out, self.stats.output = "".join(self.stats.output), []
         return out
+
+
+class SandboxStartError(RuntimeError):
+    """The worker could not start: a problem of the grader's set-up, not of the submission."""
 
 
 class Budget:

@@ -1,0 +1,71 @@
+import os
+import zipfile
+
+import pytest
+
+from autograder.submission import SubmissionProblem, collect, safe_unzip, stage
+
+WANTED = ["word2vec.py", "sgd.py"]
+
+
+def write(path, text="x = 1\n"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_folder_with_files_at_the_top(tmp_path):
+    write(tmp_path / "up" / "word2vec.py")
+    write(tmp_path / "up" / "notes.txt")
+    sub = collect(str(tmp_path / "up"), WANTED, str(tmp_path / "scratch"))
+    assert list(sub.files) == ["word2vec.py"] and sub.missing == ["sgd.py"]
+    assert any("notes.txt" in n for n in sub.notes)
+
+
+def test_zip_of_a_nested_folder_prefers_the_shallowest_copy(tmp_path):
+    zpath = tmp_path / "s.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        z.writestr("a2/word2vec.py", "top = 1\n")
+        z.writestr("a2/old/word2vec.py", "old = 1\n")
+        z.writestr("a2/sgd.py", "s = 1\n")
+        z.writestr("__MACOSX/a2/._sgd.py", "junk")
+    sub = collect(str(zpath), WANTED, str(tmp_path / "scratch"))
+    assert sub.missing == []
+    with open(sub.files["word2vec.py"]) as f:
+        assert f.read() == "top = 1\n"
+    assert any("several copies" in n for n in sub.notes)
+    assert not any("__MACOSX" in n for n in sub.notes)
+
+
+def test_zip_slip_and_links_never_leave_the_destination(tmp_path):
+    zpath = tmp_path / "evil.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        z.writestr("../evil.py", "bad")
+        z.writestr("/abs.py", "bad")
+        link = zipfile.ZipInfo("link.py")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/etc/passwd")
+        z.writestr("ok/sgd.py", "fine")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    safe_unzip(str(zpath), str(dest))
+    assert not (tmp_path / "evil.py").exists()
+    assert sorted(os.listdir(dest)) == ["ok"]
+
+
+def test_bad_zip_is_a_clear_problem(tmp_path):
+    bad = tmp_path / "submission.zip"
+    bad.write_bytes(os.urandom(200))
+    with pytest.raises(SubmissionProblem, match="not a valid zip"):
+        collect(str(bad), WANTED, str(tmp_path / "scratch"))
+
+
+def test_stage_uses_our_provided_files_not_the_students(tmp_path):
+    write(tmp_path / "ref" / "utils" / "u.py", "ours = True\n")
+    write(tmp_path / "up" / "utils" / "u.py", "ours = False\n")
+    write(tmp_path / "up" / "sgd.py")
+    sub = collect(str(tmp_path / "up"), WANTED, str(tmp_path / "scratch"), starter=["utils/u.py"])
+    dest = stage(sub, str(tmp_path / "ref"), ["utils/u.py"], str(tmp_path / "stage"))
+    with open(os.path.join(dest, "utils", "u.py")) as f:
+        assert f.read() == "ours = True\n"
+    assert sorted(os.listdir(dest)) == ["sgd.py", "utils"]
+    assert sub.notes == []  # the starter's own files are expected, not noted
