@@ -7,6 +7,7 @@ Imports are separate requests, so a module that hangs, crashes or exits while be
 imported fails once and is then reported without running it again.
 """
 import ast
+import functools
 import inspect
 import json
 import os
@@ -63,12 +64,21 @@ class CallStats:
     output: list = field(default_factory=list)
 
 
+def _text(what):
+    return what() if callable(what) else what
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_source(fn, helpers):
+    return "\n\n".join(textwrap.dedent(inspect.getsource(h)) for h in (*helpers, fn))
+
+
 def probe_source(fn, helpers=()):
     """Source text of a probe function (and helper functions it uses), for the worker."""
-    parts = [textwrap.dedent(inspect.getsource(h)) for h in (*helpers, fn)]
-    return "\n\n".join(parts)
+    return _probe_source(fn, tuple(helpers))
 
 
+@functools.lru_cache(maxsize=256)
 def imported_modules(source):
     """Top-level module names a probe imports, found without running it."""
     names = set()
@@ -77,7 +87,17 @@ def imported_modules(source):
             names.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
-    return names
+    return frozenset(names)
+
+
+def _widen_pipe(fd, size=1 << 20):
+    """Larger pipe buffers move big arrays in fewer reads (Linux; best effort)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except OSError:
+        pass
 
 
 class Sandbox:
@@ -119,6 +139,8 @@ class Sandbox:
             return
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        for fd in (to_worker_w, from_worker_w):
+            _widen_pipe(fd)
         limits = {"cpu_s": self.limits.cpu_s, "memory_mb": self.limits.memory_mb,
                   "file_mb": self.limits.file_mb}
         identity = sandbox_identity() if self.untrusted else None
@@ -226,13 +248,13 @@ class Sandbox:
             reply = self._read_reply(started + timeout)
         except TimeoutError:
             self.kill()
-            raise StudentTimeout(f"{what} timed out after {timeout:g} s") from None
+            raise StudentTimeout(f"{_text(what)} timed out after {timeout:g} s") from None
         except (EOFError, BrokenPipeError):
             code = self.kill()
-            raise StudentCrashed(what, code, self.raw_output()) from None
+            raise StudentCrashed(_text(what), code, self.raw_output()) from None
         except codec.CodecError as exc:
             self.kill()
-            raise UnreadableReply(f"{what}: the sandbox's reply could not be read ({exc})") from None
+            raise UnreadableReply(f"{_text(what)}: the sandbox's reply could not be read ({exc})") from None
         finally:
             spent = time.monotonic() - started
             self.budget.spend(spent)
@@ -240,12 +262,12 @@ class Sandbox:
         self.stats.calls += 1
         if not isinstance(reply, dict) or "ok" not in reply:
             self.kill()
-            raise UnreadableReply(f"{what}: the sandbox sent back something that is not a reply")
+            raise UnreadableReply(f"{_text(what)}: the sandbox sent back something that is not a reply")
         if reply.get("output"):
             self.stats.output.append(str(reply["output"]))
         if not reply["ok"]:
             err = reply.get("error") or {}
-            raise StudentException(what, str(err.get("type", "Error")), str(err.get("message", "")),
+            raise StudentException(_text(what), str(err.get("type", "Error")), str(err.get("message", "")),
                                    str(err.get("traceback", "")), err.get("function"))
         return reply.get("value")
 
@@ -274,8 +296,9 @@ class Sandbox:
         self._ensure_imported({module})
         req = {"op": "call", "module": module, "function": function, "args": list(args),
                "kwargs": kwargs, "repeat": repeat, "seed": seed}
+        # The description is only built if something goes wrong: formatting arrays is slow.
         return self._request(req, timeout or self.limits.call_timeout_s,
-                             call_text(function, *args, **kwargs))
+                             lambda: call_text(function, *args, **kwargs))
 
     def probe(self, fn, *args, helpers=(), timeout=None, repeat=1, seed=None, what=None, **kwargs):
         """Run a probe function in the worker: it sees only its inputs and returns plain data."""
