@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from . import config as configmod
 from . import harness, results
 from .sandbox import Budget, Sandbox
-from .sandbox.privileges import give_to, protect_private_paths, sandbox_identity
+from .sandbox.privileges import (become_subreaper, give_to, kill_leftovers,
+                                 protect_private_paths, sandbox_identity)
 from .submission import SubmissionProblem, all_files, collect, stage
 
 ENGINE_ERROR_NAME = "Autograder error"
@@ -215,6 +216,7 @@ def _grade(assignment, submission_path, hidden, log):
     started = time.monotonic()
     scratch = _private_tempdir()
     context = None
+    identity = None
     try:
         notes = []
         try:
@@ -230,6 +232,8 @@ def _grade(assignment, submission_path, hidden, log):
         student_dir = stage(sub, assignment.reference_dir, assignment.provided,
                             os.path.join(scratch, "student"))
         identity = sandbox_identity()
+        if identity is not None:
+            become_subreaper()
         protect_private_paths(assignment.root, identity)
         give_to(student_dir, identity)
         os.chmod(student_dir, 0o700)
@@ -267,6 +271,7 @@ def _grade(assignment, submission_path, hidden, log):
     finally:
         if context is not None:
             context.close()
+        kill_leftovers(identity)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

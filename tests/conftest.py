@@ -1,8 +1,9 @@
 import os
 import sys
 
-# tests/support.py is a helper module, imported by name from the tests.
-sys.path.insert(0, os.path.dirname(__file__))
+# tests/support.py is a helper module, imported by name from the tests. Appended, not
+# prepended: tests/autograder/ must never shadow the real package.
+sys.path.append(os.path.dirname(__file__))
 
 import shutil
 import tempfile

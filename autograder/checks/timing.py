@@ -3,6 +3,10 @@
 Both run the same probe on the same inputs, in sandbox workers started the same way,
 timed by the trusted side. Trials alternate between the two and the minimum of each is
 kept, so a noisy machine slows both and the ratio stays put.
+
+Each request also pays a fixed cost (sending the arguments, returning the value) that
+can dwarf one call on large arrays. So each side is timed at 1 and at 1 + repeat runs per
+request, and the difference of the minima (the repeat runs alone) is what is compared.
 """
 from dataclasses import dataclass
 
@@ -18,20 +22,25 @@ class Timing:
     timed_out: bool = False
 
 
-def measure(student, reference, probe, *args, limit, trials=5, target_s=0.05, **kwargs):
+def measure(student, reference, probe, *args, limit, trials=5, target_s=0.05, what=None, **kwargs):
     """Time `probe(*args)` in both sandboxes; `limit` is the ratio that fails."""
+    def seconds(sandbox, n, **extra):
+        return sandbox.timed_probe(probe, *args, repeat=n, **extra, **kwargs)[1]
+
     reference.probe(probe, *args, **kwargs)           # warm both: imports, first-call costs
-    student.probe(probe, *args, **kwargs)
-    _, once = reference.timed_probe(probe, *args, **kwargs)
-    repeat = max(1, min(10000, int(target_s / max(once, 1e-6))))
-    best_ref = best_student = float("inf")
+    student.probe(probe, *args, what=what, **kwargs)
+    base = min(seconds(reference, 1) for _ in range(3))
+    once = max((min(seconds(reference, 11) for _ in range(3)) - base) / 10, 1e-6)
+    repeat = max(1, min(10000, int(target_s / once)))
+    ref_1 = ref_n = st_1 = st_n = float("inf")
     for _ in range(trials):
-        best_ref = min(best_ref, reference.timed_probe(probe, *args, repeat=repeat, **kwargs)[1])
-        # A student trial longer than 3x the limit cannot pass: stop it there.
-        cap = max(2.0, 3 * limit * best_ref)
+        ref_1 = min(ref_1, seconds(reference, 1))
+        ref_n = min(ref_n, seconds(reference, 1 + repeat))
+        cap = max(2.0, 3 * limit * ref_n)   # a student trial longer than this cannot pass
         try:
-            best_student = min(best_student, student.timed_probe(
-                probe, *args, repeat=repeat, timeout=cap, **kwargs)[1])
+            st_1 = min(st_1, seconds(student, 1, timeout=cap, what=what))
+            st_n = min(st_n, seconds(student, 1 + repeat, timeout=cap, what=what))
         except StudentTimeout:
-            return Timing(float("inf"), cap, best_ref, repeat, timed_out=True)
-    return Timing(best_student / best_ref, best_student, best_ref, repeat)
+            return Timing(float("inf"), cap, max(ref_n - ref_1, 1e-9), repeat, timed_out=True)
+    ref_s, student_s = max(ref_n - ref_1, 1e-9), max(st_n - st_1, 0.0)
+    return Timing(student_s / ref_s, student_s, ref_s, repeat)

@@ -32,7 +32,7 @@ def _encode(value, buffers):
     if isinstance(value, float):
         if math.isfinite(value):
             return value
-        return {"__float__": repr(value)}  # 'nan', 'inf', '-inf'
+        return {"__float__": repr(float(value))}  # 'nan', 'inf', '-inf' (np.float64 too)
     if isinstance(value, np.generic):
         return {"__npscalar__": _encode(np.asarray(value), buffers)}
     if isinstance(value, np.ndarray):

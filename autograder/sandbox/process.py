@@ -167,6 +167,7 @@ class Sandbox:
         self._to = os.fdopen(to_worker_w, "wb")
         self._from = from_worker_r
         self._imported = set()
+        self._raw_output, self._raw_dropped = bytearray(), 0  # this worker's output only
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stdout,), daemon=True)
         self._drain.start()
         try:
@@ -312,6 +313,8 @@ class Sandbox:
 
     def timed_probe(self, fn, *args, repeat=1, timeout=None, **kwargs):
         """(value, seconds) of running a probe `repeat` times, timed on this side."""
+        self._ensure_imported(imported_modules(probe_source(fn, kwargs.get("helpers", ())))
+                              & self.student_modules)  # not inside the timed span
         started = time.perf_counter()
         value = self.probe(fn, *args, repeat=repeat, timeout=timeout, **kwargs)
         return value, time.perf_counter() - started

@@ -80,6 +80,10 @@ def student_traceback(exc, roots):
         for f in frames:
             if f.filename.startswith(root):
                 f.filename = os.path.relpath(f.filename, root)
+    if isinstance(exc, SyntaxError) and exc.filename:
+        for root in roots:
+            if exc.filename.startswith(root):
+                exc.filename = os.path.relpath(exc.filename, root)
     lines = traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)

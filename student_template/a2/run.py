@@ -73,13 +73,14 @@ def main():
     parser.add_argument("--iterations", type=int, default=40000)
     parser.add_argument("--dim", type=int, default=10, help="word vector size")
     parser.add_argument("--window", type=int, default=5, help="max context window C")
-    parser.add_argument("--lines", type=int, default=20000,
+    parser.add_argument("--lines", type=int, default=5000,
                         help="corpus paragraphs to load (0: all, about 10M tokens)")
     parser.add_argument("--step", type=float, default=0.3, help="initial learning rate")
     parser.add_argument("--out", type=str, default=".", help="output directory")
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--seed", type=int, default=31415)
-    parser.add_argument("--print-every", type=int, default=1000)
+    parser.add_argument("--print-every", type=int, default=500,
+                        help="sgd prints a moving average of the loss this often")
     parser.add_argument("--resume", action="store_true",
                         help="resume from (and write) sgd checkpoints in --out")
     args = parser.parse_args()
@@ -109,10 +110,15 @@ def main():
     bar = tqdm(total=args.iterations, initial=min(start, args.iterations),
                desc="sgd", unit="it")
 
+    smoothed = [None]  # moving average of the loss over about the last 100 iterations
+
     def f(vec):
         loss, grad = word2vec_sgd_wrapper(skipgram, tokens, vec, dataset, args.window,
                                           negSamplingLossAndGradient)
+        smoothed[0] = loss if smoothed[0] is None else 0.99 * smoothed[0] + 0.01 * loss
         bar.update(1)
+        if bar.n % 10 == 0:
+            bar.set_postfix(loss="%.3f" % smoothed[0], refresh=False)
         return loss, grad
 
     cwd = os.getcwd()
@@ -127,7 +133,8 @@ def main():
         os.chdir(cwd)
         bar.close()
     print("training took %.1fs" % (time.time() - t0))
-    print("sanity check: the loss at convergence should be around or below 10")
+    if smoothed[0] is not None:
+        print("average loss over the last ~100 iterations: %.3f" % smoothed[0])
 
     words = [w for w, _ in sorted(tokens.items(), key=lambda kv: kv[1])]
     np.save(os.path.join(args.out, "word_vectors.npy"), wordVectors)

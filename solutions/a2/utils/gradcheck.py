@@ -111,6 +111,8 @@ def _run_skipgram_tests(title, skipgram, dummy_tokens, dummy_vectors, dataset, l
                               "skipgram with %s, test %d" % (title, n))
 
     print("All tests passed!" if ok else "Some tests failed.")
+    # Like the course's checks, a failure stops the script (and its exit status says so).
+    assert ok, "Some skip-gram tests failed (see above)."
     return ok
 
 

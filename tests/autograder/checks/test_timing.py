@@ -43,3 +43,31 @@ def test_same_code_has_a_ratio_near_one(sandboxes):
     fast, _, fast2 = sandboxes
     result = timing.measure(fast2, fast, work_probe, 20000, limit=5, trials=3)
     assert 0.3 < result.ratio < 3
+
+
+ARRAY_FAST = ("import numpy as np\n"
+              "def work(U, c):\n    return U @ c, np.outer(U @ c, c)\n")
+ARRAY_LOOP = ("import numpy as np\n"
+              "def work(U, c):\n    s = np.array([U[i] @ c for i in range(len(U))])\n"
+              "    return s, np.outer(s, c)\n")
+
+
+def array_probe(U, c):
+    import m
+
+    return m.work(U, c)
+
+
+def test_large_arrays_do_not_hide_a_loop(open_tmp):
+    """Sending a (5000, 50) array each way costs more than one vectorized call; the
+    check must still see that a loop over the rows is many times slower."""
+    import numpy as np
+
+    fast, slow = sandbox_with(open_tmp / "af", ARRAY_FAST), sandbox_with(open_tmp / "al", ARRAY_LOOP)
+    try:
+        U, c = np.random.default_rng(0).standard_normal((5000, 50)), np.ones(50)
+        assert timing.measure(slow, fast, array_probe, U, c, limit=5, trials=3).ratio > 5
+        assert timing.measure(fast, fast, array_probe, U, c, limit=5, trials=3).ratio < 3
+    finally:
+        fast.close()
+        slow.close()

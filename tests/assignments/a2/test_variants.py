@@ -1,0 +1,393 @@
+"""Known-buggy variants of the a2 functions: each loses exactly the tests that target it.
+
+Every variant is the reference with whole functions replaced by a plausible student
+mistake. Grading it (hidden tests included) must lose the points of EXPECTED, and keep
+all the others; each lost test must say, in words, which function went wrong. Together
+the variants fail every graded test of a2 at least once: a test that no bug can fail
+checks nothing.
+
+Inputs of the hidden tests are random; each grading run here pins NLPGRADE_SEED to a
+fresh random seed that failure messages print, so a surprise can be replayed.
+"""
+import random
+import re
+
+import pytest
+
+from autograder import config as configmod
+from support import grade, lost, make_submission
+
+A2 = configmod.load("a2")
+
+W2V, SGD, SAMPLING, INFO = "word2vec.py", "sgd.py", "sampling.py", "information.py"
+
+# ----- word2vec.py: sigmoid ---------------------------------------------------------
+SIGMOID_WRONG_SIGN = '''
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    s = 1.0 / (1.0 + np.exp(x))
+    return s[()] if s.ndim == 0 else s
+'''
+
+# ----- word2vec.py: naiveSoftmaxLossAndGradient -------------------------------------
+NAIVE_GRAD_SIGN = '''
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    scores = outsideVectors @ centerWordVec
+    y_hat = softmax(scores)
+    loss = -np.log(y_hat[outsideWordIdx])
+    y = np.zeros_like(y_hat)
+    y[outsideWordIdx] = 1.0
+    delta = y - y_hat          # d loss / d scores, sign the wrong way round
+    gradCenterVec = outsideVectors.T @ delta
+    gradOutsideVecs = np.outer(delta, centerWordVec)
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# (d, V) outer product made (V, d) with reshape where a transpose was needed
+NAIVE_OUTSIDE_RESHAPED = '''
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    scores = outsideVectors @ centerWordVec
+    y_hat = softmax(scores)
+    loss = -np.log(y_hat[outsideWordIdx])
+    delta = y_hat.copy()
+    delta[outsideWordIdx] -= 1
+    gradCenterVec = outsideVectors.T @ delta
+    gradOutsideVecs = (centerWordVec[:, None] @ delta[None, :]).reshape(outsideVectors.shape)
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# gradCenterVec = U^T y_hat: the "- u_o" of the observed word is left out
+NAIVE_CENTER_FORGOT_Y = '''
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    scores = outsideVectors @ centerWordVec
+    y_hat = softmax(scores)
+    loss = -np.log(y_hat[outsideWordIdx])
+    gradCenterVec = outsideVectors.T @ y_hat
+    delta = y_hat.copy()
+    delta[outsideWordIdx] -= 1
+    gradOutsideVecs = np.outer(delta, centerWordVec)
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# a softmax of its own, without subtracting the max: exp overflows for large scores
+NAIVE_NO_MAX_SUBTRACTION = '''
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    scores = outsideVectors @ centerWordVec
+    exps = np.exp(scores)
+    y_hat = exps / np.sum(exps)
+    loss = -np.log(y_hat[outsideWordIdx])
+    delta = y_hat.copy()
+    delta[outsideWordIdx] -= 1
+    gradCenterVec = outsideVectors.T @ delta
+    gradOutsideVecs = np.outer(delta, centerWordVec)
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# right values (stable loss), one word at a time
+NAIVE_PER_WORD_LOOP = '''
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    V = outsideVectors.shape[0]
+    scores = np.zeros(V)
+    for w in range(V):
+        scores[w] = np.dot(outsideVectors[w], centerWordVec)
+    y_hat = softmax(scores)
+    shifted = scores - np.max(scores)
+    loss = np.log(np.sum(np.exp(shifted))) - shifted[outsideWordIdx]
+    gradCenterVec = np.zeros_like(centerWordVec, dtype=float)
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    for w in range(V):
+        d = y_hat[w] - (1.0 if w == outsideWordIdx else 0.0)
+        gradCenterVec += d * outsideVectors[w]
+        gradOutsideVecs[w] = d * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# ----- word2vec.py: negSamplingLossAndGradient --------------------------------------
+# buffered fancy-index update: a word sampled twice gets its gradient once
+NEG_NOT_DOUBLE_COUNTED = '''
+def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
+    neg = np.array(negSampleWordIndices)
+    u_o = outsideVectors[outsideWordIdx]
+    u_k = outsideVectors[neg]
+    s_o = sigmoid(u_o @ centerWordVec)
+    s_k = sigmoid(-(u_k @ centerWordVec))
+    loss = -np.log(s_o) - np.sum(np.log(s_k))
+    gradCenterVec = (s_o - 1) * u_o + (1 - s_k) @ u_k
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    gradOutsideVecs[outsideWordIdx] = (s_o - 1) * centerWordVec
+    gradOutsideVecs[neg] += np.outer(1 - s_k, centerWordVec)
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# the negative samples' term of gradCenterVec has its sign flipped
+NEG_WRONG_SIGN = '''
+def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
+    u_o = outsideVectors[outsideWordIdx]
+    u_k = outsideVectors[negSampleWordIndices]
+    z_o = u_o @ centerWordVec
+    z_k = u_k @ centerWordVec
+    loss = -np.log(sigmoid(z_o)) - np.sum(np.log(sigmoid(-z_k)))
+    gradCenterVec = (sigmoid(z_o) - 1) * u_o + (sigmoid(-z_k) - 1) @ u_k
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    gradOutsideVecs[outsideWordIdx] += (sigmoid(z_o) - 1) * centerWordVec
+    for k, idx in enumerate(negSampleWordIndices):
+        gradOutsideVecs[idx] += (1 - sigmoid(-z_k[k])) * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# right values, but every word of the vocabulary is visited
+NEG_PER_WORD_LOOP = '''
+def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
+    loss = 0.0
+    gradCenterVec = np.zeros(centerWordVec.shape)
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    for w in range(outsideVectors.shape[0]):
+        z = outsideVectors[w] @ centerWordVec
+        if w == outsideWordIdx:
+            loss -= np.log(sigmoid(z))
+            gradCenterVec += (sigmoid(z) - 1) * outsideVectors[w]
+            gradOutsideVecs[w] += (sigmoid(z) - 1) * centerWordVec
+        n = negSampleWordIndices.count(w)
+        if n:
+            loss -= n * np.log(sigmoid(-z))
+            gradCenterVec += n * sigmoid(z) * outsideVectors[w]
+            gradOutsideVecs[w] += n * sigmoid(z) * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# ----- word2vec.py: skipgram --------------------------------------------------------
+SKIPGRAM_HEAD = '''
+def skipgram(currentCenterWord, windowSize, outsideWords, word2Ind,
+             centerWordVectors, outsideVectors, dataset,
+             word2vecLossAndGradient=naiveSoftmaxLossAndGradient):
+    loss = 0.0
+    gradCenterVecs = np.zeros(centerWordVectors.shape)
+    gradOutsideVectors = np.zeros(outsideVectors.shape)
+    c = word2Ind[currentCenterWord]
+    for word in outsideWords:
+        o = word2Ind[word]
+        l, gradC, gradO = word2vecLossAndGradient(centerWordVectors[c], o, outsideVectors, dataset)
+'''
+SKIPGRAM_CENTER_ROW_OF_OUTSIDE_WORD = SKIPGRAM_HEAD + '''
+        loss += l
+        gradCenterVecs[o] += gradC
+        gradOutsideVectors += gradO
+    return loss, gradCenterVecs, gradOutsideVectors
+'''
+SKIPGRAM_LOSS_OVERWRITTEN = SKIPGRAM_HEAD + '''
+        loss = l
+        gradCenterVecs[c] += gradC
+        gradOutsideVectors += gradO
+    return loss, gradCenterVecs, gradOutsideVectors
+'''
+SKIPGRAM_GRADS_NOT_ACCUMULATED = SKIPGRAM_HEAD + '''
+        loss += l
+        gradCenterVecs[c] = gradC
+        gradOutsideVectors = gradO
+    return loss, gradCenterVecs, gradOutsideVectors
+'''
+
+# ----- sgd.py: sgd ------------------------------------------------------------------
+SGD_TEMPLATE = '''
+def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):
+    ANNEAL_EVERY = 20000
+    if useSaved:
+        start_iter, oldx, state = load_saved_params()
+        if start_iter > 0:
+            x0 = oldx
+            step *= 0.5 ** (start_iter // ANNEAL_EVERY)
+        if state:
+            random.setstate(state)
+    else:
+        start_iter = 0
+    x = x0
+    if not postprocessing:
+        postprocessing = lambda x: x
+    exploss = None
+    for iter in range(start_iter + 1, iterations + 1):
+%s
+        x = postprocessing(x)
+        if iter %% PRINT_EVERY == 0:
+            exploss = loss if exploss is None else 0.95 * exploss + 0.05 * loss
+            print("iter %%d: %%f" %% (iter, exploss))
+        if iter %% SAVE_PARAMS_EVERY == 0 and useSaved:
+            save_params(iter, x)
+        if iter %% ANNEAL_EVERY == 0:
+            step *= 0.5
+    return x
+'''
+SGD_UPDATE_TWICE = SGD_TEMPLATE % '''\
+        loss, grad = f(x)
+        x -= step * grad
+        x = x - step * grad'''
+SGD_ASCENT = SGD_TEMPLATE % '''\
+        loss, grad = f(x)
+        x += step * grad'''
+SGD_F_CALLED_TWICE = SGD_TEMPLATE % '''\
+        loss = f(x)[0]
+        grad = f(x)[1]
+        x -= step * grad'''
+
+# ----- sampling.py ------------------------------------------------------------------
+SUBSAMPLE_NO_CAP = '''
+def subsampleKeepProbability(wordFraction, threshold=1e-3):
+    z = np.asarray(wordFraction, dtype=float)
+    p = (np.sqrt(z / threshold) + 1) * threshold / z
+    return float(p) if p.ndim == 0 else p
+'''
+SUBSAMPLE_THRESHOLD_HARDCODED = '''
+def subsampleKeepProbability(wordFraction, threshold=1e-3):
+    z = np.asarray(wordFraction, dtype=float)
+    p = np.minimum(1.0, (np.sqrt(z / 0.001) + 1) * 0.001 / z)
+    return float(p) if p.ndim == 0 else p
+'''
+NEGDIST_POWER_IGNORED = '''
+def negativeSamplingDistribution(counts, power=0.75):
+    weights = np.asarray(counts, dtype=float) ** 0.75
+    return weights / weights.sum()
+'''
+NEGDIST_NOT_NORMALISED = '''
+def negativeSamplingDistribution(counts, power=0.75):
+    counts = np.asarray(counts, dtype=float)
+    return (counts / counts.sum()) ** power
+'''
+
+# ----- information.py ---------------------------------------------------------------
+SOFTMAX_WRONG_AXIS = '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=0)
+'''
+SOFTMAX_NO_MAX_SUBTRACTION = '''
+def softmax(x):
+    e = np.exp(np.asarray(x, dtype=float))
+    return e / np.sum(e, axis=-1, keepdims=True)
+'''
+ENTROPY_BASE_IGNORED = '''
+def entropy(p, base=2):
+    p = np.asarray(p, dtype=float)
+    nz = p[p > 0]
+    return float(-np.sum(nz * np.log2(nz)))
+'''
+ENTROPY_NAN_AT_ZERO = '''
+def entropy(p, base=2):
+    p = np.asarray(p, dtype=float)
+    return float(-np.sum(p * np.log(p)) / np.log(base))
+'''
+CROSS_ENTROPY_NO_EPS = '''
+def crossEntropy(p, q, base=2, eps=1e-12):
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    mask = p > 0
+    return float(-np.sum(p[mask] * np.log(q[mask])) / np.log(base))
+'''
+
+# name -> (patches, the tests it must lose)
+NAIVE = {"1.2", "4.2", "4.4", "1.4", "4.7"}
+NEG_VALUES = {"1.3", "4.5", "4.6", "1.5", "4.8", "4.9"}
+SKIPGRAM = {"1.4", "4.7", "1.5", "4.8", "4.9"}
+VARIANTS = {
+    # sigmoid feeds the gradients of negative sampling, and through it skipgram
+    "sigmoid_wrong_sign": ({W2V: {"sigmoid": SIGMOID_WRONG_SIGN}}, {"1.1", "4.1"} | NEG_VALUES),
+    "naive_gradient_sign": ({W2V: {"naiveSoftmaxLossAndGradient": NAIVE_GRAD_SIGN}}, NAIVE | {"4.3"}),
+    "naive_outside_reshape_not_transpose": (
+        {W2V: {"naiveSoftmaxLossAndGradient": NAIVE_OUTSIDE_RESHAPED}}, NAIVE | {"4.3"}),
+    "naive_center_gradient_forgets_y": (
+        # at large scores gradCenterVec is U^T y_hat ~ u_top, far from ~0: 4.3 sees it too
+        {W2V: {"naiveSoftmaxLossAndGradient": NAIVE_CENTER_FORGOT_Y}}, NAIVE | {"4.3"}),
+    "naive_no_max_subtraction": (
+        {W2V: {"naiveSoftmaxLossAndGradient": NAIVE_NO_MAX_SUBTRACTION}}, {"4.3"}),
+    "naive_per_word_loop": ({W2V: {"naiveSoftmaxLossAndGradient": NAIVE_PER_WORD_LOOP}}, {"4.11"}),
+    "neg_repeats_not_double_counted": (
+        {W2V: {"negSamplingLossAndGradient": NEG_NOT_DOUBLE_COUNTED}}, NEG_VALUES),
+    "neg_center_gradient_wrong_sign": ({W2V: {"negSamplingLossAndGradient": NEG_WRONG_SIGN}}, NEG_VALUES),
+    "neg_per_word_loop": ({W2V: {"negSamplingLossAndGradient": NEG_PER_WORD_LOOP}}, {"4.12"}),
+    "skipgram_center_row_of_outside_word": (
+        {W2V: {"skipgram": SKIPGRAM_CENTER_ROW_OF_OUTSIDE_WORD}}, SKIPGRAM),
+    "skipgram_loss_overwritten": ({W2V: {"skipgram": SKIPGRAM_LOSS_OVERWRITTEN}}, SKIPGRAM),
+    "skipgram_gradients_not_accumulated": ({W2V: {"skipgram": SKIPGRAM_GRADS_NOT_ACCUMULATED}}, SKIPGRAM),
+    "sgd_update_applied_twice": ({SGD: {"sgd": SGD_UPDATE_TWICE}}, {"1.6", "4.10"}),
+    "sgd_gradient_ascent": ({SGD: {"sgd": SGD_ASCENT}}, {"1.6", "4.10"}),
+    "sgd_f_called_twice_per_step": ({SGD: {"sgd": SGD_F_CALLED_TWICE}}, {"1.6", "4.10"}),
+    "subsample_no_cap_at_1": ({SAMPLING: {"subsampleKeepProbability": SUBSAMPLE_NO_CAP}}, {"2.1", "5.1"}),
+    "subsample_threshold_ignored": (
+        {SAMPLING: {"subsampleKeepProbability": SUBSAMPLE_THRESHOLD_HARDCODED}}, {"5.1"}),
+    "negdist_power_ignored": ({SAMPLING: {"negativeSamplingDistribution": NEGDIST_POWER_IGNORED}}, {"5.2"}),
+    "negdist_not_normalised": (
+        {SAMPLING: {"negativeSamplingDistribution": NEGDIST_NOT_NORMALISED}}, {"2.2", "5.2"}),
+    "softmax_wrong_axis_2d": ({INFO: {"softmax": SOFTMAX_WRONG_AXIS}}, {"3.1", "5.3"}),
+    "softmax_no_max_subtraction": ({INFO: {"softmax": SOFTMAX_NO_MAX_SUBTRACTION}}, {"3.1", "5.3"}),
+    "entropy_base_ignored": ({INFO: {"entropy": ENTROPY_BASE_IGNORED}}, {"3.2", "5.4"}),
+    "entropy_nan_for_zero_p": ({INFO: {"entropy": ENTROPY_NAN_AT_ZERO}}, {"3.2", "5.4"}),
+    "cross_entropy_no_eps_clamp": ({INFO: {"crossEntropy": CROSS_ENTROPY_NO_EPS}}, {"3.3", "5.4"}),
+}
+
+# The function each graded test is about, as its failure message must name it.
+TEST_FUNCTIONS = {
+    "1.1": ("sigmoid",), "4.1": ("sigmoid",),
+    "1.2": ("naiveSoftmaxLossAndGradient",), "4.2": ("naiveSoftmaxLossAndGradient",),
+    "4.3": ("naiveSoftmaxLossAndGradient",), "4.4": ("naiveSoftmaxLossAndGradient",),
+    "4.11": ("naiveSoftmaxLossAndGradient",),
+    "1.3": ("negSamplingLossAndGradient",), "4.5": ("negSamplingLossAndGradient",),
+    "4.6": ("negSamplingLossAndGradient",), "4.12": ("negSamplingLossAndGradient",),
+    "1.4": ("skipgram",), "1.5": ("skipgram",), "4.7": ("skipgram",), "4.8": ("skipgram",),
+    "4.9": ("word2vec_sgd_wrapper",),
+    "1.6": ("sgd",), "4.10": ("sgd",),
+    "2.1": ("subsampleKeepProbability",), "5.1": ("subsampleKeepProbability",),
+    "2.2": ("negativeSamplingDistribution",), "5.2": ("negativeSamplingDistribution",),
+    "3.1": ("softmax",), "5.3": ("softmax",),
+    "3.2": ("entropy",), "3.3": ("crossEntropy",), "5.4": ("entropy", "crossEntropy"),
+}
+
+
+# Seeds at which earlier versions of 4.3 and 5.4 let these variants through: kept as
+# regression tests of the graded tests themselves.
+REGRESSION_SEEDS = [("naive_no_max_subtraction", "4.3", 92), ("cross_entropy_no_eps_clamp", "5.4", 124)]
+
+
+def grade_variant(name, tmp_path, monkeypatch, seed=None):
+    patches, _ = VARIANTS[name]
+    seed = random.randrange(2**31) if seed is None else seed
+    monkeypatch.setenv("NLPGRADE_SEED", str(seed))
+    sub = make_submission(tmp_path / "sub", patches=patches)
+    return grade(sub, results_path=tmp_path / "results.json"), seed
+
+
+def test_variants_cover_every_graded_test():
+    covered = set().union(*(expected for _, expected in VARIANTS.values()))
+    assert covered == set(A2.points), {"never failed": sorted(set(A2.points) - covered),
+                                       "not a test": sorted(covered - set(A2.points))}
+    assert set(TEST_FUNCTIONS) == set(A2.points)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch):
+    _, expected = VARIANTS[name]
+    res, seed = grade_variant(name, tmp_path, monkeypatch)
+    tests = {t["number"]: t for t in res["tests"]}
+    assert set(tests) == set(A2.points), f"seed {seed}: tests that ran: {sorted(tests)}"
+    got = lost(res)
+    assert got == expected, (
+        f"{name} (NLPGRADE_SEED={seed}): lost {sorted(got)}, expected {sorted(expected)}; "
+        f"unexpectedly kept {sorted(expected - got)}, unexpectedly lost "
+        + "; ".join(f"{n}: {tests[n]['output'][:400]}" for n in sorted(got - expected)))
+    for number in sorted(got):
+        entry = tests[number]
+        output = entry["output"]
+        assert entry["score"] == 0 and entry["status"] == "failed", entry
+        # a failure the student can read: no grader error, no traceback of the grader
+        assert "grader_traceback" not in entry.get("extra_data", {}), entry
+        assert not output.startswith("The grader could not check"), output
+        assert "Traceback" not in output and "autograder" not in output, output
+        names = TEST_FUNCTIONS[number]
+        assert any(re.search(rf"\b{n}\b", output) for n in names), (number, names, output)
+
+
+@pytest.mark.parametrize("name,number,seed", REGRESSION_SEEDS,
+                         ids=[f"{n}-{t}" for n, t, _ in REGRESSION_SEEDS])
+def test_former_holes_stay_closed(name, number, seed, tmp_path, monkeypatch):
+    res, _ = grade_variant(name, tmp_path, monkeypatch, seed=seed)
+    assert number in lost(res)
