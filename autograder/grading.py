@@ -6,10 +6,7 @@ ours) a valid results.json is written, with every test present.
 """
 import importlib.util
 import os
-import shutil
-import stat
 import sys
-import tempfile
 import time
 import traceback
 import unittest
@@ -17,10 +14,7 @@ from dataclasses import dataclass, field
 
 from . import config as configmod
 from . import harness, results
-from .sandbox import Budget, Sandbox
-from .sandbox.privileges import (become_subreaper, give_to, kill_leftovers,
-                                 protect_private_paths, sandbox_identity)
-from .submission import SubmissionProblem, all_files, collect, stage
+from .session import Session
 
 ENGINE_ERROR_NAME = "Autograder error"
 
@@ -205,49 +199,10 @@ def score_test(test, kind, assignment, outcome, fixture_message=""):
 
 
 # ----- one whole run ---------------------------------------------------------------
-def _private_tempdir():
-    base = tempfile.mkdtemp(prefix="nlpgrade-")
-    # The sandbox user may pass through to its own folder, but not list ours.
-    os.chmod(base, stat.S_IRWXU | stat.S_IXGRP | stat.S_IXOTH)
-    return base
-
-
 def _grade(assignment, submission_path, hidden, log):
     started = time.monotonic()
-    scratch = _private_tempdir()
-    context = None
-    identity = None
-    try:
-        notes = []
-        try:
-            sub = collect(submission_path, assignment.student_files, os.path.join(scratch, "upload"),
-                          starter=all_files(assignment.reference_dir))
-        except SubmissionProblem as exc:
-            from .submission import Submission
-            sub = Submission(missing=list(assignment.student_files), notes=[f"Problem with your upload: {exc}"])
-        notes += sub.notes
-        if sub.missing:
-            notes.append("missing from your submission: " + ", ".join(sub.missing)
-                         + " (tests that need these files fail)")
-        student_dir = stage(sub, assignment.reference_dir, assignment.provided,
-                            os.path.join(scratch, "student"))
-        identity = sandbox_identity()
-        if identity is not None:
-            become_subreaper()
-        protect_private_paths(assignment.root, identity)
-        give_to(student_dir, identity)
-        os.chmod(student_dir, 0o700)
-        budget = Budget(assignment.limits.total_s)
-        student = Sandbox(student_dir, assignment.limits, assignment.student_files,
-                          present=list(sub.files), budget=budget)
-        reference = None
-        if hidden:
-            ref_dir = os.path.join(scratch, "reference")
-            shutil.copytree(assignment.reference_dir, ref_dir,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            os.chmod(ref_dir, 0o700)
-            reference = Sandbox(ref_dir, assignment.limits, untrusted=False, label="the reference")
-        context = harness.GradingContext(assignment, student, reference)
+    with Session(assignment, submission_path, with_reference=hidden) as session:
+        context = session.context
         tests = load_tests(assignment, hidden)
         collector = run_tests(tests, context)
         fixture_message = "; ".join(
@@ -265,14 +220,8 @@ def _grade(assignment, submission_path, hidden, log):
                         "order": getattr(m, "__leaderboard_sort_order__", "desc")}
                        for m in (method_of(t) for _, t in tests)
                        if hasattr(m, "__leaderboard_value__")]
-        output = "\n".join(notes)
-        return results.build(entries, time.monotonic() - started, output, leaderboard,
-                             extra_data={"sandbox_seconds": round(budget.spent, 3)})
-    finally:
-        if context is not None:
-            context.close()
-        kill_leftovers(identity)
-        shutil.rmtree(scratch, ignore_errors=True)
+        return results.build(entries, time.monotonic() - started, "\n".join(session.notes),
+                             leaderboard, extra_data={"sandbox_seconds": round(session.budget.spent, 3)})
 
 
 def engine_failure(assignment, hidden, exc_text, elapsed):

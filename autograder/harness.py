@@ -20,7 +20,7 @@ import numpy as np
 
 from . import config as configmod
 from .checks import arrays
-from .sandbox import Sandbox, SubmissionError
+from .sandbox import SubmissionError
 
 
 class ReferenceFailure(RuntimeError):
@@ -57,16 +57,13 @@ def current_context(test_file):
     """The grader's context, or one made for a local run over the submission folder."""
     global _context
     if _context is None:
+        from .session import Session  # here: session imports this module
+
         assignment = configmod.for_test_file(test_file)
         folder = os.path.abspath(os.environ.get("NLPGRADE_SUBMISSION", os.getcwd()))
-        present = [f for f in assignment.student_files if os.path.isfile(os.path.join(folder, f))]
-        student = Sandbox(folder, assignment.limits, assignment.student_files, present)
-        reference = None
-        if os.path.isdir(assignment.reference_dir):  # only in the course repository
-            reference = Sandbox(assignment.reference_dir, assignment.limits, untrusted=False,
-                                label="the reference")
-        _context = GradingContext(assignment, student, reference)
-        atexit.register(_context.close)
+        session = Session(assignment, folder, with_reference=True)
+        atexit.register(session.close)
+        _context = session.context
     return _context
 
 

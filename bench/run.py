@@ -92,7 +92,7 @@ def sandbox_overhead(calls):
 def timing_false_failures(runs):
     """Grade the reference `runs` times with one core kept busy; count timing failures."""
     burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    failures, ratios = 0, []
+    failures = 0
     try:
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as tmp:

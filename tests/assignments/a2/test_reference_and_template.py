@@ -3,7 +3,7 @@ import json
 
 from autograder import config as configmod
 from autograder import results as resultsmod
-from support import ROOT, grade, lost, scores
+from support import grade, lost, scores
 
 A2 = configmod.load("a2")
 
