@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 import unittest
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import config as configmod
 from . import harness, results
@@ -28,12 +28,6 @@ class Outcome:
     output: str = ""
 
 
-@dataclass
-class GradeRun:
-    results: dict
-    outcomes: dict = field(default_factory=dict)   # test id -> Outcome
-
-
 # ----- loading tests ---------------------------------------------------------------
 def test_files(assignment, hidden):
     kinds = ["public"] + (["hidden"] if hidden else [])
@@ -48,20 +42,20 @@ def test_files(assignment, hidden):
 
 def load_tests(assignment, hidden):
     """[(kind, TestCase)] of the assignment, public first, in file and definition order."""
-    loader = unittest.TestLoader()
-    loaded = []
     # Test modules import helpers (probes) that sit beside them, as under pytest.
     helper_dirs = [d for d in (assignment.tests_dir("public"), assignment.tests_dir("hidden"))
                    if os.path.isdir(d) and d not in sys.path]
     sys.path[:0] = helper_dirs
     try:
-        return _load(assignment, hidden, loader, loaded)
+        return _load(assignment, hidden)
     finally:
         for d in helper_dirs:
             sys.path.remove(d)
 
 
-def _load(assignment, hidden, loader, loaded):
+def _load(assignment, hidden):
+    loader = unittest.TestLoader()
+    loaded = []
     for kind, path in test_files(assignment, hidden):
         name = f"nlpgrade_tests.{assignment.name}.{kind}.{os.path.basename(path)[:-3]}"
         spec = importlib.util.spec_from_file_location(name, path)
@@ -103,6 +97,7 @@ class Collector(unittest.TestResult):
         super().__init__()
         self.context = context
         self.outcomes = {}
+        self.fixture_errors = []  # (where, exc_info) of failed setUpClass/setUpModule
         self._started = {}
 
     def startTest(self, test):
@@ -139,8 +134,6 @@ class Collector(unittest.TestResult):
                            f"{str(exc)[:300]}). Course staff can see the details.")
             out.detail = "".join(traceback.format_exception(*err))
 
-    fixture_errors = None
-
     def addFailure(self, test, err):
         self._record(test, "failed", err)
 
@@ -166,7 +159,6 @@ class Collector(unittest.TestResult):
 
 def run_tests(tests, context):
     collector = Collector(context)
-    collector.fixture_errors = []
     suite = unittest.TestSuite([t for _, t in tests])
     harness.set_context(context)
     try:

@@ -79,14 +79,18 @@ def _existing(template_dir):
     return found
 
 
+def _assignments(solutions_root, template_root):
+    """(name, solution folder, template folder) of every assignment with a solution."""
+    for assignment in sorted(os.listdir(solutions_root)):
+        src = os.path.join(solutions_root, assignment)
+        if os.path.isdir(src):
+            yield assignment, src, os.path.join(template_root, assignment)
+
+
 def stale_files(solutions_root, template_root):
     """Paths (relative to template_root) that differ from what would be generated."""
     stale = []
-    for assignment in sorted(os.listdir(solutions_root)):
-        src = os.path.join(solutions_root, assignment)
-        if not os.path.isdir(src):
-            continue
-        dest = os.path.join(template_root, assignment)
+    for assignment, src, dest in _assignments(solutions_root, template_root):
         wanted = render(src)
         have = _existing(dest)
         for rel, data in wanted.items():
@@ -106,11 +110,7 @@ def stale_files(solutions_root, template_root):
 def write_all(solutions_root, template_root):
     """Regenerate every assignment's template; returns the files written."""
     written = []
-    for assignment in sorted(os.listdir(solutions_root)):
-        src = os.path.join(solutions_root, assignment)
-        if not os.path.isdir(src):
-            continue
-        dest = os.path.join(template_root, assignment)
+    for assignment, src, dest in _assignments(solutions_root, template_root):
         if os.path.isdir(dest):
             shutil.rmtree(dest)
         for rel, data in render(src).items():
