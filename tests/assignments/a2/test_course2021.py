@@ -23,7 +23,7 @@ import sys
 import pytest
 
 from autograder import config as configmod
-from support import grade, make_submission
+from support import grade, make_submission, replace_function
 
 A2 = configmod.load("a2")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,9 +38,26 @@ MISSING = {"2.1": "sampling.py", "2.2": "sampling.py", "5.1": "sampling.py", "5.
            "5.3": "information.py", "5.4": "information.py"}
 
 
-def course_file(name):
+STUDENT_PARTS = ["sigmoid", "naiveSoftmaxLossAndGradient", "negSamplingLossAndGradient", "skipgram"]
+
+
+def _read(name):
     with open(os.path.join(COURSE, name)) as f:
         return f.read()
+
+
+def course_file(name):
+    """A stand-in file's text; word2vec_vectorized.py is word2vec.py with the student
+    functions of word2vec_vectorized_parts.py in place of its own."""
+    if name != "word2vec_vectorized.py":
+        return _read(name)
+    parts, text = _read("word2vec_vectorized_parts.py"), _read("word2vec.py")
+    tree = ast.parse(parts)
+    lines = parts.splitlines(keepends=True)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in STUDENT_PARTS:
+            text = replace_function(text, node.name, "".join(lines[node.lineno - 1:node.end_lineno]))
+    return text
 
 
 def test_parts_cover_the_configured_tests():
@@ -83,8 +100,9 @@ def course_folder(dest, variant):
     for rel in A2.provided:
         os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
         shutil.copyfile(os.path.join(A2.reference_dir, rel), os.path.join(dest, rel))
-    shutil.copyfile(os.path.join(COURSE, variant), os.path.join(dest, "word2vec.py"))
-    shutil.copyfile(os.path.join(COURSE, "sgd.py"), os.path.join(dest, "sgd.py"))
+    for name, target in ((variant, "word2vec.py"), ("sgd.py", "sgd.py")):
+        with open(os.path.join(dest, target), "w") as f:
+            f.write(course_file(name))
     return str(dest)
 
 
