@@ -1,5 +1,6 @@
 """The `nlpgrade` command (also `python -m autograder`)."""
 import argparse
+import importlib
 import os
 import sys
 
@@ -45,6 +46,12 @@ def cmd_templates(args):
     return 0
 
 
+# Subcommands with a module of their own: name -> (module with main(argv), help).
+DELEGATED = {
+    "data": ("data", "fill data/ from the mirror, checking sha256"),
+}
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="nlpgrade", description="Grade CS224N-style assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,16 +67,16 @@ def build_parser():
     t.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
     t.set_defaults(func=cmd_templates)
 
-    sub.add_parser("data", help="fill data/ from the mirror, checking sha256 (see `nlpgrade data --help`)")
+    for name, (_, text) in DELEGATED.items():
+        sub.add_parser(name, help=f"{text} (see `nlpgrade {name} --help`)")
     return parser
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["data"]:  # its options are its own: hand them over unparsed
-        from . import data
-
-        return data.main(argv[1:])
+    if argv[:1] and argv[0] in DELEGATED:  # these parse their own options
+        module = importlib.import_module(f".{DELEGATED[argv[0]][0]}", __package__)
+        return module.main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
 

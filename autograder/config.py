@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from .sandbox import Limits
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The folder holding assignments/ and solutions/: the checkout, or wherever an installed
+# engine is told (the Gradescope image sets NLPGRADE_ROOT=/autograder/source).
+ROOT = os.environ.get("NLPGRADE_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
@@ -95,6 +97,12 @@ def load(name, root=ROOT):
 
 
 def for_test_file(test_file):
-    """The Assignment a test module belongs to (found from the module's own path)."""
+    """The Assignment a test module belongs to (found from the module's own path).
+
+    In the repository the config sits at ROOT/assignments/aN/config.json; in a student's
+    starter folder at its top, which is then the root (it has no solutions/)."""
     path = _find_config(os.path.dirname(test_file))
-    return load_file(path, root=os.path.dirname(os.path.dirname(os.path.dirname(path))))
+    folder = os.path.dirname(path)
+    parent = os.path.dirname(folder)
+    root = os.path.dirname(parent) if os.path.basename(parent) == "assignments" else folder
+    return load_file(path, root=root)
