@@ -49,6 +49,11 @@ def cmd_templates(args):
 # Subcommands with a module of their own: name -> (module with main(argv), help).
 DELEGATED = {
     "data": ("data", "fill data/ from the mirror, checking sha256"),
+    "release": ("release", "build the student zip and the Gradescope autograder zip"),
+    "emulate": ("emulate", "run an autograder zip on a submission as Gradescope would"),
+    "batch": ("batch", "regrade a folder of exported submissions into a CSV"),
+    "check": ("student", "students: run the public checks on this folder"),
+    "submit": ("student", "students: run the public checks, then build the submission zip"),
 }
 
 
