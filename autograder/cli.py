@@ -46,14 +46,14 @@ def cmd_templates(args):
     return 0
 
 
-# Subcommands with a module of their own: name -> (module with main(argv), help).
+# Subcommands with a module of their own: name -> (module, function(argv) -> exit status, help).
 DELEGATED = {
-    "data": ("data", "fill data/ from the mirror, checking sha256"),
-    "release": ("release", "build the student zip and the Gradescope autograder zip"),
-    "emulate": ("emulate", "run an autograder zip on a submission as Gradescope would"),
-    "batch": ("batch", "regrade a folder of exported submissions into a CSV"),
-    "check": ("student", "students: run the public checks on this folder"),
-    "submit": ("student", "students: run the public checks, then build the submission zip"),
+    "data": ("data", "main", "fill data/ from the mirror, checking sha256"),
+    "release": ("release", "main", "build the student zip and the Gradescope autograder zip"),
+    "emulate": ("emulate", "main", "run an autograder zip on a submission as Gradescope would"),
+    "batch": ("batch", "main", "regrade a folder of exported submissions into a CSV"),
+    "check": ("student", "check_main", "students: run the public checks on this folder"),
+    "submit": ("student", "submit_main", "students: run the public checks, then zip the submission"),
 }
 
 
@@ -72,7 +72,7 @@ def build_parser():
     t.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
     t.set_defaults(func=cmd_templates)
 
-    for name, (_, text) in DELEGATED.items():
+    for name, (_, _, text) in DELEGATED.items():
         sub.add_parser(name, help=f"{text} (see `nlpgrade {name} --help`)")
     return parser
 
@@ -80,8 +80,9 @@ def build_parser():
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] and argv[0] in DELEGATED:  # these parse their own options
-        module = importlib.import_module(f".{DELEGATED[argv[0]][0]}", __package__)
-        return module.main(argv[1:])
+        module_name, function, _ = DELEGATED[argv[0]]
+        module = importlib.import_module(f".{module_name}", __package__)
+        return getattr(module, function)(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
 
