@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.environ.get("NLPGRADE_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(ROOT, "data-manifest.json")
 DEFAULT_MIRROR = os.environ.get("NLPGRADE_DATA_MIRROR") or os.path.normpath(
     os.path.join(ROOT, "..", "shared", "data"))

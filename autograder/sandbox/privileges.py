@@ -61,7 +61,9 @@ def give_to(path, identity):
 def private_paths(root):
     """The grader's own files that student code must not read: reference solutions,
     hidden tests, hidden data."""
-    paths = [os.path.join(root, "solutions"), os.path.join(root, "data", "hidden")]
+    # data/ too: hidden gold sits there at its manifest path (the public data reaches
+    # students in their starter zip, never through the grader's copy)
+    paths = [os.path.join(root, "solutions"), os.path.join(root, "data")]
     assignments = os.path.join(root, "assignments")
     if os.path.isdir(assignments):
         paths += [os.path.join(assignments, a, "tests", "hidden") for a in sorted(os.listdir(assignments))]

@@ -1,0 +1,224 @@
+"""`nlpgrade emulate AUTOGRADER_ZIP SUBMISSION [--setup] [--results FILE] [--keep]`
+
+Reproduces a Gradescope run on this machine, before anything is uploaded. A temporary
+root is laid out like /autograder:
+
+    source/                    the autograder zip, unpacked (private to root)
+    run_autograder             copied from source/, as Gradescope does
+    submission/                the upload: a folder copied, a zip unpacked
+    submission_metadata.json   a plausible one
+    results/                   where run_autograder must write results.json
+
+then `run_autograder` runs with NLPGRADE_AUTOGRADER_ROOT pointing there, and the
+results.json it leaves is validated against the schema, as Gradescope would read it.
+
+Without --setup, the engine and dependencies come from this interpreter's environment
+(but assignments, tests and the reference from the unpacked zip). With --setup,
+setup.sh's installation steps first build ROOT/venv from the zip's requirements and
+engine (the system steps, apt-get and useradd, are skipped), so the zip's own engine is
+what grades: slow (minutes), but the whole image is tried.
+"""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+from . import results as resultsmod
+from .submission import SubmissionProblem, safe_unzip
+
+RUN_TIMEOUT_S = 600      # Gradescope's default limit for one run
+SETUP_TIMEOUT_S = 3600   # generous: pip installs torch
+
+
+class EmulateError(Exception):
+    pass
+
+
+def unpack_autograder(zip_path, dest):
+    """Unpack our own autograder zip, keeping executable bits as unzip does. Unlike a
+    student's upload, an unsafe entry here means a broken zip: refuse it."""
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise EmulateError(f"{zip_path} is not a zip file ({exc})") from None
+    with archive:
+        for info in archive.infolist():
+            parts = [p for p in info.filename.split("/") if p not in ("", ".")]
+            mode = info.external_attr >> 16
+            if info.filename.startswith("/") or ".." in parts or stat.S_ISLNK(mode):
+                raise EmulateError(f"{zip_path}: unsafe entry {info.filename!r}")
+            target = os.path.join(dest, *parts)
+            if info.is_dir():
+                os.makedirs(target, exist_ok=True)
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with archive.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out)
+            os.chmod(target, 0o755 if mode & 0o111 else 0o644)
+    for name in ("setup.sh", "run_autograder"):
+        if not os.path.isfile(os.path.join(dest, name)):
+            raise EmulateError(f"{zip_path} is not an autograder zip: no {name} at its root")
+
+
+def place_submission(path, dest):
+    """Put the upload where Gradescope does: a folder's files as they are, a zip's
+    contents unpacked. A file that is not a zip stays as it is (Gradescope keeps
+    uploads it cannot unpack)."""
+    if os.path.isdir(path):
+        shutil.copytree(path, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        return
+    os.makedirs(dest)
+    if zipfile.is_zipfile(path):
+        try:
+            safe_unzip(path, dest)
+            return
+        except SubmissionProblem as exc:
+            print(f"nlpgrade emulate: {exc}; keeping the upload as it is")
+    shutil.copy(path, os.path.join(dest, os.path.basename(path)))
+
+
+def metadata():
+    """A plausible submission_metadata.json (fields as Gradescope documents them)."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    due = now + datetime.timedelta(days=7)
+    return {
+        "id": 123456789,
+        "created_at": now.isoformat(),
+        "assignment": {"id": 1000, "title": "emulated assignment", "due_date": due.isoformat(),
+                       "late_due_date": None, "group_submission": False, "total_points": "0.0",
+                       "release_date": (now - datetime.timedelta(days=7)).isoformat()},
+        "submission_method": "upload",
+        "users": [{"email": "student@example.edu", "id": 4242, "name": "Emulated Student",
+                   "assignment": {"due_date": due.isoformat(), "release_date": None}}],
+        "previous_submissions": [],
+    }
+
+
+def layout(zip_path, submission, root):
+    """Lay out `root` like /autograder for one submission."""
+    source = os.path.join(root, "source")
+    unpack_autograder(zip_path, source)
+    shutil.copy2(os.path.join(source, "run_autograder"), os.path.join(root, "run_autograder"))
+    place_submission(submission, os.path.join(root, "submission"))
+    with open(os.path.join(root, "submission_metadata.json"), "w") as f:
+        json.dump(metadata(), f, indent=2)
+    os.makedirs(os.path.join(root, "results"))
+    # As on Gradescope after setup.sh: the sandbox user may pass through root/ (to a
+    # venv's python) but never read source/ (reference, hidden tests, hidden data).
+    os.chmod(root, 0o711)
+    os.chmod(source, 0o700)
+
+
+def run_script(argv, env, cwd, timeout):
+    """Run a script in its own process group, its output going to ours; kill the whole
+    group past `timeout`. Returns the exit status, or None on timeout."""
+    sys.stdout.flush()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+
+
+def emulate(root, setup=False, timeout=RUN_TIMEOUT_S):
+    """Run the autograder in `root` (laid out by `layout`); return the results path."""
+    env = dict(os.environ, NLPGRADE_AUTOGRADER_ROOT=root)
+    env.pop("NLPGRADE_ROOT", None)  # run_autograder sets its own
+    if setup:
+        # No PyTorch index here: pip finds the +cpu wheel through its own configuration
+        # (a mirror, a wheel folder); set NLPGRADE_TORCH_INDEX to use the real one.
+        setup_env = dict(env, NLPGRADE_SETUP_SYSTEM="0")
+        setup_env.setdefault("NLPGRADE_TORCH_INDEX", "")
+        started = time.monotonic()
+        status = run_script(["bash", os.path.join(root, "source", "setup.sh")], setup_env,
+                            root, SETUP_TIMEOUT_S)
+        print(f"nlpgrade emulate: setup.sh took {time.monotonic() - started:.1f} s")
+        if status != 0:
+            raise EmulateError(f"setup.sh failed (exit status {status}); Gradescope would not "
+                               "build the image")
+        env.pop("NLPGRADE_PYTHON", None)  # run_autograder's default: ROOT/venv/bin/python
+    else:
+        env["NLPGRADE_PYTHON"] = sys.executable
+    started = time.monotonic()
+    status = run_script([os.path.join(root, "run_autograder")], env, root, timeout)
+    elapsed = time.monotonic() - started
+    if status is None:
+        raise EmulateError(f"run_autograder ran past {timeout} s: Gradescope would stop it "
+                           "and give 0 with no test output")
+    print(f"nlpgrade emulate: run_autograder exited with status {status} after {elapsed:.1f} s")
+    return os.path.join(root, "results", "results.json")
+
+
+def check_results(path):
+    """The parsed results.json, or EmulateError saying what Gradescope would show."""
+    if not os.path.isfile(path):
+        raise EmulateError("run_autograder wrote no results.json: students would see "
+                           "\"The autograder failed to execute correctly\"")
+    try:
+        with open(path) as f:
+            res = json.load(f)
+        resultsmod.validate(res)
+    except Exception as exc:  # bad JSON or schema violation: both fatal on Gradescope
+        raise EmulateError(f"results.json is invalid ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''}): students would "
+                           "see \"The autograder failed to execute correctly\"") from None
+    return res
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="nlpgrade emulate",
+        description="Run an autograder zip on a submission as Gradescope would, here.")
+    p.add_argument("autograder_zip", help="dist/ASSIGNMENT-autograder.zip")
+    p.add_argument("submission", help="a folder or a zip, as a student would upload it")
+    p.add_argument("--setup", action="store_true",
+                   help="first run setup.sh's installation steps into the temporary root "
+                        "(a fresh venv: minutes)")
+    p.add_argument("--results", metavar="FILE", help="copy results.json to FILE")
+    p.add_argument("--keep", action="store_true", help="keep the temporary root and say where")
+    p.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S,
+                   help=f"seconds run_autograder may take (default {RUN_TIMEOUT_S}, Gradescope's)")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    for path in (args.autograder_zip, args.submission):
+        if not os.path.exists(path):
+            print(f"nlpgrade emulate: {path} does not exist", file=sys.stderr)
+            return 2
+    root = tempfile.mkdtemp(prefix="nlpgrade-emulate-")
+    try:
+        layout(args.autograder_zip, os.path.abspath(args.submission), root)
+        path = emulate(root, setup=args.setup, timeout=args.timeout)
+        res = check_results(path)
+        if args.results:
+            os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+            shutil.copyfile(path, args.results)
+    except EmulateError as exc:
+        print(f"nlpgrade emulate: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep:
+            print(f"nlpgrade emulate: kept the emulated root {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print("\n== results.json (valid) ==")
+    print(resultsmod.table(res))
+    if args.results:
+        print(f"\nresults.json copied to {args.results}")
+    return 0
