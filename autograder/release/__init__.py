@@ -61,10 +61,14 @@ def main(argv=None):
     except configmod.ConfigError as exc:
         print(f"nlpgrade release: {exc}", file=sys.stderr)
         return 2
-    student = student_zip.entries(assignment)
-    problems = leaks.check(assignment, student)
+    try:
+        student = student_zip.entries(assignment)
+        problems = leaks.check(assignment, student)
+    except student_zip.ReleaseError as exc:
+        print(f"nlpgrade release: {exc}", file=sys.stderr)
+        return 1
     if problems:
-        print(f"nlpgrade release: the student zip would leak; nothing written:", file=sys.stderr)
+        print("nlpgrade release: the student zip would leak; nothing written:", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1

@@ -1,0 +1,222 @@
+"""What goes into `ASSIGNMENT-student.zip`: everything a student needs, under one folder.
+
+    a2/README.md              how to set up, check and submit (generated here)
+    a2/handout.md             assignments/a2/handout.md
+    a2/config.json            assignments/a2/config.json: points and limits, read by the tests
+    a2/requirements.txt       pinned packages the shipped code imports
+    a2/pytest.ini, conftest.py  let a plain `pytest` use the bundled engine on this folder
+    a2/word2vec.py ...        student_template/a2/: the stubs, provided utils, run.py
+    a2/tests/public/...       assignments/a2/tests/public/: the public tests
+    a2/autograder/...         the grading engine, so `python -m autograder check|submit` works
+    a2/data/<manifest path>   each file of config "public_data", sha256-checked
+
+The tests keep the repository's `tests/public/` layout, so the engine grades the starter
+folder exactly as it grades the repository (config.for_test_file makes a2/ the root).
+Nothing here decides what is secret: leaks.check inspects the result.
+"""
+import ast
+import json
+import os
+import re
+import sys
+
+from .. import data as datamod
+from .. import templates
+from . import read_tree
+
+ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Instructor tools: they build or run the grader's own artifacts and are no use to students.
+ENGINE_EXCLUDED = ("release/", "batch.py", "emulate.py")
+# The shipped engine imports these unconditionally (torch only when a tensor crosses the
+# sandbox boundary, so it is not listed); pytest runs the public tests.
+ENGINE_REQUIREMENTS = ("gradescope-utils", "jsonschema", "numpy", "pytest")
+
+CONFTEST = '''\
+# For a plain `pytest`: import the grading engine bundled here, and check the files of
+# this folder wherever pytest is started from (unless NLPGRADE_SUBMISSION says otherwise).
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ.setdefault("NLPGRADE_SUBMISSION", HERE)
+'''
+# Makes this folder pytest's rootdir however pytest is started, so conftest.py is loaded.
+PYTEST_INI = "[pytest]\ntestpaths = tests\n"
+
+
+class ReleaseError(ValueError):
+    """The student zip cannot be built (a missing handout, data file or pin)."""
+
+
+def raw_config(assignment):
+    """config.json as written: it holds keys (public_data, ...) the Assignment ignores."""
+    with open(os.path.join(assignment.folder, "config.json"), "rb") as f:
+        return f.read()
+
+
+def entries(assignment):
+    """{archive path: (bytes, executable)} of the student zip of `assignment`."""
+    top = assignment.name + "/"
+    config_bytes = raw_config(assignment)
+    config = json.loads(config_bytes)
+    out = {}
+    out.update(template_entries(assignment, top))
+    out.update(read_tree(assignment.tests_dir("public"), top + "tests/public/"))
+    out.update(engine_entries(top + "autograder/"))
+    out.update(data_entries(config.get("public_data", []), top + "data/"))
+    out[top + "config.json"] = (config_bytes, False)
+    out[top + "handout.md"] = (_handout(assignment), False)
+    out[top + "conftest.py"] = (CONFTEST.encode(), False)
+    out[top + "pytest.ini"] = (PYTEST_INI.encode(), False)
+    out[top + "requirements.txt"] = (requirements(assignment, out, top).encode(), False)
+    out[top + "README.md"] = (readme(assignment, config, out, top).encode(), False)
+    return out
+
+
+def template_entries(assignment, prefix):
+    """student_template/aN, refusing stale files. Only files the solutions generate are
+    taken, so leftovers in the folder (outputs of run.py, say) are not shipped."""
+    wanted = templates.render(assignment.reference_dir)
+    have = read_tree(assignment.template_dir, "")
+    stale = sorted(rel for rel in wanted if rel not in have or have[rel][0] != wanted[rel])
+    if stale:
+        raise ReleaseError(f"student_template/{assignment.name} is stale ({', '.join(stale)}); "
+                           "run `nlpgrade templates`")
+    return {prefix + rel: have[rel] for rel in wanted}
+
+
+def engine_entries(prefix):
+    """The engine package, less the instructor tools and hidden (dot) files."""
+    tree = read_tree(ENGINE_DIR, "")
+    return {prefix + rel: value for rel, value in tree.items()
+            if not rel.startswith(ENGINE_EXCLUDED)
+            and not any(part.startswith(".") for part in rel.split("/"))}
+
+
+def data_entries(paths, prefix):
+    """Each manifest path from the data folder, refusing a file whose sha256 is wrong."""
+    manifest = {e["path"]: e for e in datamod.load_manifest()["files"]}
+    out = {}
+    for rel in paths:
+        if rel not in manifest:
+            raise ReleaseError(f"public_data lists {rel}, which data-manifest.json does not")
+        try:
+            path = datamod.path(rel)
+        except datamod.DataError as exc:
+            raise ReleaseError(str(exc)) from None
+        if datamod.sha256_of(path) != manifest[rel]["sha256"]:
+            raise ReleaseError(f"{path} does not match its sha256 in data-manifest.json; "
+                               "run `nlpgrade data`")
+        with open(path, "rb") as f:
+            out[prefix + rel] = (f.read(), False)
+    return out
+
+
+def _handout(assignment):
+    path = os.path.join(assignment.folder, "handout.md")
+    if not os.path.isfile(path):
+        raise ReleaseError(f"{path} is missing: the student zip needs a handout")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# ----- requirements.txt ------------------------------------------------------------
+def pinned(root):
+    """{normalized name: pin line} of the repository's requirements.txt."""
+    pins = {}
+    with open(os.path.join(root, "requirements.txt")) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                pins[_normalize(re.split(r"[=<>!~;\[ ]", line)[0])] = line
+    return pins
+
+
+def _normalize(name):
+    return name.lower().replace("_", "-")
+
+
+def imported_packages(sources):
+    """Top-level names of the absolute imports in some Python sources."""
+    names = set()
+    for path, text in sources:
+        for node in ast.walk(ast.parse(text, path)):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def requirements(assignment, files, top):
+    """Pins for the engine and for what the assignment's own code imports (so torch only
+    when the template or the public tests use it)."""
+    code = {p: data for p, (data, _) in files.items()
+            if p.endswith(".py") and not p.startswith(top + "autograder/")}
+    # Modules of the starter folder itself (word2vec, utils, probes_a2, autograder ...).
+    local = {p[len(top):].split("/")[0].removesuffix(".py") for p in files}
+    local |= {os.path.basename(p)[:-3] for p in code}
+    third_party = {n for n in imported_packages((p, d.decode("utf-8")) for p, d in code.items())
+                   if n not in sys.stdlib_module_names and n not in local}
+    pins = pinned(assignment.root)
+    wanted = {_normalize(n) for n in third_party} | set(ENGINE_REQUIREMENTS)
+    unknown = sorted(n for n in wanted if n not in pins)
+    if unknown:
+        raise ReleaseError(f"{assignment.name} imports {', '.join(unknown)}, which "
+                           "requirements.txt does not pin")
+    lines = [f"# Packages for {assignment.name}: `python -m pip install -r requirements.txt`",
+             "# (Python 3.10 or 3.11)."] + [pins[n] for n in sorted(wanted)]
+    return "\n".join(lines) + "\n"
+
+
+# ----- README.md -------------------------------------------------------------------
+def readme(assignment, config, files, top):
+    name = assignment.name
+    graded = "\n".join(f"- `{f}`" for f in assignment.student_files)
+    # The rest of the code, by top-level name: "utils/x.py" -> "utils/", "run.py" stays.
+    tops = {rel.split("/")[0] + ("/" if "/" in rel else "")
+            for rel in (p[len(top):] for p in files)}
+    code = sorted(t for t in tops if t.endswith((".py", "/")) and t not in assignment.student_files
+                  and t not in ("conftest.py", "data/"))
+    provided = ", ".join(f"`{t}`" for t in code)
+    data_text = ("\nThe data the assignment needs is in `data/` (see the handout for its "
+                 "source and license).\n") if config.get("public_data") else ""
+    return f"""# {name}: {assignment.title}
+
+Read `handout.md` first: it describes the assignment and how it is graded.
+
+## Set up (once)
+
+The checks run on Linux (on Windows, use WSL), with Python 3.10 or 3.11.
+
+```sh
+cd {name}
+python3 -m venv .venv
+. .venv/bin/activate
+python -m pip install -r requirements.txt
+```
+
+## Work
+
+Fill in the parts marked `YOUR CODE HERE` in:
+
+{graded}
+
+The rest ({provided}) is provided.
+The grader uses its own copy of the provided modules, so changes you make to them are
+not graded.
+{data_text}
+## Check and submit
+
+Run these from this folder:
+
+```sh
+python -m autograder check    # runs the public checks, prints a score table
+python -m autograder submit   # runs the public checks, then writes {name}-submission.zip
+```
+
+`submit` packs exactly the files listed above and tells you which; it refuses if one
+is missing. Upload `{name}-submission.zip` to Gradescope. The public checks are a subset
+of the grading: hidden tests run after you submit.
+"""
