@@ -13,6 +13,10 @@ from .. import config as configmod
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
+class ReleaseError(ValueError):
+    """A zip cannot be built: a stale template, a missing handout or data file, a bad pin."""
+
+
 def write_zip(path, entries):
     """Write a reproducible zip. `entries` maps archive path -> (bytes, executable).
 
@@ -64,7 +68,7 @@ def main(argv=None):
     try:
         student = student_zip.entries(assignment)
         problems = leaks.check(assignment, student)
-    except student_zip.ReleaseError as exc:
+    except ReleaseError as exc:
         print(f"nlpgrade release: {exc}", file=sys.stderr)
         return 1
     if problems:
@@ -72,7 +76,11 @@ def main(argv=None):
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    grader = autograder_zip.entries(assignment)
+    try:
+        grader = autograder_zip.entries(assignment)
+    except ReleaseError as exc:
+        print(f"nlpgrade release: {exc}", file=sys.stderr)
+        return 1
     for name, entries in ((f"{assignment.name}-student.zip", student),
                           (f"{assignment.name}-autograder.zip", grader)):
         path = write_zip(os.path.join(args.out, name), entries)

@@ -18,7 +18,7 @@ import json
 import os
 import re
 
-from . import read_tree
+from . import ReleaseError, read_tree
 from .. import data as datamod
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradescope")
@@ -27,10 +27,6 @@ ASSIGNMENT_MARK = "@ASSIGNMENT@"
 # of CUDA libraries that Gradescope's CPU-only image can never use, so the zip pins the
 # `+cpu` local version, which only this index serves.
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-
-
-class ReleaseError(ValueError):
-    pass
 
 
 def _read(path):

@@ -19,7 +19,7 @@ import tokenize
 
 from .. import data as datamod
 from ..templates import BEGIN, END, SKIP
-from .student_zip import ReleaseError
+from . import ReleaseError
 
 MIN_LENGTH = 12  # shorter lines ("pass", "return loss", "else:") say nothing
 

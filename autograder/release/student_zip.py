@@ -22,7 +22,7 @@ import sys
 
 from .. import data as datamod
 from .. import templates
-from . import read_tree
+from . import ReleaseError, read_tree
 
 ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Instructor tools: they build or run the grader's own artifacts and are no use to students.
@@ -43,10 +43,6 @@ os.environ.setdefault("NLPGRADE_SUBMISSION", HERE)
 '''
 # Makes this folder pytest's rootdir however pytest is started, so conftest.py is loaded.
 PYTEST_INI = "[pytest]\ntestpaths = tests\n"
-
-
-class ReleaseError(ValueError):
-    """The student zip cannot be built (a missing handout, data file or pin)."""
 
 
 def raw_config(assignment):
