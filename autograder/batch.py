@@ -1,0 +1,446 @@
+"""`nlpgrade batch`: regrade a Gradescope "Export Submissions" folder into one CSV.
+
+    nlpgrade batch ASSIGNMENT SUBMISSIONS_DIR [--jobs N] [--csv FILE] [--force]
+                   [--public-only] [--timeout SECONDS]
+
+The export holds one folder per submission and `submission_metadata.yml` (who submitted
+what). Each submission is graded by its own `nlpgrade grade` process, N at a time, so a
+submission that hangs, crashes or floods output can only spoil its own row: the process
+has a wall-clock cap, its output goes to a size-capped log, and a process that will not
+finish is stopped, its whole process tree with it.
+
+Per-submission results live in a state folder next to the CSV (`regrade.results/` for
+`regrade.csv`): `<submission>.json` (Gradescope results.json plus `extra_data.batch`) and
+`<submission>.log`. A results file is written only once a submission's outcome is known,
+so a rerun (after Ctrl-C, a crash, a reboot) skips exactly the finished submissions;
+`--force` regrades them all. The CSV is rebuilt from the state folder at the end.
+"""
+import argparse
+import csv
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from . import config as configmod
+from . import grading, results
+from .submission import SKIP_DIRS
+
+METADATA = "submission_metadata.yml"
+TIMEOUT_MARGIN_S = 120       # over the sandbox budget: interpreter start, imports, our own checks
+GRACE_S = 10                 # after SIGINT, time for a grader to close its sandboxes and exit
+LOG_LIMIT = 256 * 1024       # bytes of a grader's output kept in its log
+STATUSES = ("ok", "grader error", "timeout")
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# grading.load_tests (used to build a failed row) edits sys.path and sys.modules.
+_load_lock = threading.Lock()
+
+
+# ----- the export ------------------------------------------------------------------
+def find_submissions(folder, exclude=None):
+    """Names of the submission folders in an export, sorted."""
+    exclude = os.path.realpath(exclude) if exclude else None
+    found = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if name.startswith(".") or name in SKIP_DIRS or not os.path.isdir(path):
+            continue
+        if os.path.realpath(path) == exclude:  # our own state folder, when it sits inside
+            continue
+        found.append(name)
+    return found
+
+
+def _tolerant_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """Safe loading, but an unknown tag (Ruby's `!ruby/object:...`) gives plain data
+        instead of an error: one odd value must not cost every row its names."""
+
+    def untagged(loader, node):
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)
+
+    Loader.add_constructor(None, untagged)
+    return yaml, Loader
+
+
+def _plain_keys(value):
+    """Gradescope writes Ruby symbols (`:name:`); accept keys with or without the colon."""
+    if isinstance(value, dict):
+        return {str(k).lstrip(":"): _plain_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_keys(v) for v in value]
+    return value
+
+
+def read_metadata(folder):
+    """({submission folder: {"names", "emails", "sids"}}, warning or None).
+
+    Never raises: without a readable submission_metadata.yml every folder is still
+    graded, only without names."""
+    path = os.path.join(folder, METADATA)
+    if not os.path.isfile(path):
+        return {}, f"no {METADATA} in {folder}; rows will have no names"
+    try:
+        yaml, loader = _tolerant_loader()
+        with open(path, encoding="utf-8", errors="replace") as f:
+            raw = _plain_keys(yaml.load(f, Loader=loader))
+    except Exception as exc:  # ImportError, YAMLError, a recursion in a hostile file...
+        reason = results.first_line(f"{type(exc).__name__}: {exc}", 120)
+        return {}, f"could not read {METADATA} ({reason}); rows will have no names"
+    if not isinstance(raw, dict):
+        return {}, f"{METADATA} is not a mapping of submissions; rows will have no names"
+    people = {}
+    for key, entry in raw.items():
+        submitters = entry.get("submitters") if isinstance(entry, dict) else None
+        row = {"names": [], "emails": [], "sids": []}
+        for person in submitters if isinstance(submitters, list) else []:
+            if not isinstance(person, dict):
+                continue
+            for column, field in (("names", "name"), ("emails", "email"), ("sids", "sid")):
+                if person.get(field) not in (None, ""):
+                    row[column].append(str(person[field]))
+        people[str(key)] = row
+    return people, None
+
+
+# ----- processes -------------------------------------------------------------------
+def _process_parents():
+    """{pid: parent pid} of the living processes (Linux /proc; empty elsewhere)."""
+    parents = {}
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return parents
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":  # a zombie is already dead and has no children
+            parents[int(pid)] = int(fields[1])
+    return parents
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_tree(pid):
+    """SIGKILL `pid` and every process below it (sandbox workers live in sessions of
+    their own, so killing the process group is not enough). The tree is frozen with
+    SIGSTOP first, so that nothing forks or is reparented away while we list it."""
+    frozen = set()
+    for _ in range(20):
+        parents = _process_parents()
+        tree, grew = {pid}, True
+        while grew:
+            below = {p for p, parent in parents.items() if parent in tree} - tree
+            tree |= below
+            grew = bool(below)
+        new = tree - frozen
+        if not new:
+            break
+        for p in new:
+            _signal(p, signal.SIGSTOP)
+        frozen |= new
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for p in frozen:
+        _signal(p, signal.SIGKILL)
+
+
+def grade_command(assignment, submission, results_path, hidden):
+    cmd = [sys.executable, "-m", "autograder", "grade", assignment, submission, "--results", results_path]
+    return cmd + (["--hidden"] if hidden else [])
+
+
+class CappedLog:
+    """The first LOG_LIMIT bytes of a grader's output, and a count of the rest."""
+
+    def __init__(self, path, limit=LOG_LIMIT):
+        self.file, self.limit, self.kept, self.dropped = open(path, "wb"), limit, 0, 0
+
+    def write(self, chunk):
+        room = max(0, self.limit - self.kept)
+        self.file.write(chunk[:room])
+        self.kept += min(room, len(chunk))
+        self.dropped += len(chunk) - min(room, len(chunk))
+
+    def close(self, note=""):
+        if self.dropped:
+            self.file.write(f"\n[... {self.dropped} more bytes of output were cut]\n".encode())
+        if note:
+            self.file.write(f"\n[batch] {note}\n".encode())
+        self.file.close()
+
+
+# ----- one submission --------------------------------------------------------------
+class Batch:
+    def __init__(self, assignment, export_dir, state_dir, hidden, timeout_s):
+        self.assignment = assignment
+        self.export_dir = export_dir
+        self.state_dir = state_dir
+        self.hidden = hidden
+        self.timeout_s = timeout_s
+        self.stop = threading.Event()  # set on Ctrl-C: stop every grader, record nothing
+
+    def results_path(self, sub):
+        return os.path.join(self.state_dir, sub + ".json")
+
+    def finished(self, sub):
+        """The stored results of `sub` if it was graded as now asked, else None."""
+        try:
+            with open(self.results_path(sub)) as f:
+                res = json.load(f)
+            results.validate(res)
+            info = res["extra_data"]["batch"]
+            if (info["assignment"], info["hidden"]) == (self.assignment.name, self.hidden) \
+                    and info["status"] in STATUSES:
+                return res
+        except Exception:  # missing, half-written by hand, from an older format: regrade
+            pass
+        return None
+
+    def grade(self, sub):
+        """Grade one submission in a child process; return its status (None if stopped)."""
+        partial = os.path.join(self.state_dir, f".{sub}.partial.json")
+        if os.path.exists(partial):
+            os.remove(partial)
+        # The grader's scratch folders go here, so that we can remove them even when we
+        # had to kill it. Passable (not readable) by the sandbox user, like its own.
+        scratch = tempfile.mkdtemp(prefix="nlpgrade-batch-")
+        os.chmod(scratch, 0o711)
+        log = CappedLog(os.path.join(self.state_dir, sub + ".log"))
+        started = time.monotonic()
+        # A session of its own: a Ctrl-C at the terminal reaches us, and we stop it.
+        try:
+            proc = subprocess.Popen(
+                grade_command(self.assignment.name, os.path.join(self.export_dir, sub), partial, self.hidden),
+                cwd=PACKAGE_PARENT, env=dict(os.environ, TMPDIR=scratch), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError:
+            log.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        note = ""
+        try:
+            ended = self._pump(proc, log, started + self.timeout_s, stoppable=True)
+            if ended != "exited":
+                note = "stopped: interrupted" if ended == "stopped" else \
+                    f"stopped: still running after {self.timeout_s:g} s"
+                # KeyboardInterrupt: the grader closes its sandboxes and exits by itself...
+                _signal(proc.pid, signal.SIGINT)
+                if self._pump(proc, log, time.monotonic() + GRACE_S, stoppable=False) != "exited":
+                    kill_tree(proc.pid)  # ...or is made to, with everything it started
+        finally:
+            if proc.poll() is None:  # an error of ours above: leave nothing running
+                kill_tree(proc.pid)
+            proc.wait()
+            proc.stdout.close()
+            log.close(note)
+            shutil.rmtree(scratch, ignore_errors=True)
+        seconds = time.monotonic() - started
+        if ended == "stopped":  # left ungraded: the next run grades it
+            if os.path.exists(partial):
+                os.remove(partial)
+            return None
+        return self._record(sub, proc.returncode, ended == "deadline", partial, seconds)
+
+    def _pump(self, proc, log, deadline, stoppable):
+        """Copy the child's output to its log until it exits ("exited"), the deadline
+        passes ("deadline") or we are told to stop ("stopped")."""
+        fd, eof = proc.stdout.fileno(), False
+        while True:
+            if stoppable and self.stop.is_set():
+                return "stopped"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "deadline"
+            if eof:
+                try:
+                    proc.wait(timeout=min(left, 0.5))
+                    return "exited"
+                except subprocess.TimeoutExpired:
+                    continue
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(fd, 65536)
+                if chunk:
+                    log.write(chunk)
+                else:
+                    eof = True
+            elif proc.poll() is not None:
+                return "exited"  # exited, though something it left behind holds the pipe
+
+    def _record(self, sub, code, timed_out, partial, seconds):
+        res = None
+        if not timed_out and code == 0:
+            try:
+                with open(partial) as f:
+                    res = json.load(f)
+                results.validate(res)
+            except Exception:
+                res = None
+        if res is not None:
+            broken = any(t["name"] == grading.ENGINE_ERROR_NAME for t in res["tests"])
+            status = "grader error" if broken else "ok"
+        else:
+            status = "timeout" if timed_out else "grader error"
+            why = (f"batch: grading was stopped after {self.timeout_s:g} s" if timed_out else
+                   f"batch: the grading process exited with status {code} without valid results")
+            why += f"; see {sub}.log"
+            with _load_lock:
+                res = grading.engine_failure(self.assignment, self.hidden, why, seconds)
+        res.setdefault("extra_data", {})["batch"] = {
+            "assignment": self.assignment.name, "hidden": self.hidden, "status": status,
+            "seconds": round(seconds, 2), "exit_code": code}
+        results.write(res, self.results_path(sub))
+        if os.path.exists(partial):
+            os.remove(partial)
+        return status
+
+
+# ----- the CSV ---------------------------------------------------------------------
+def _num(x):
+    return f"{round(float(x), 4):.10g}"
+
+
+def write_csv(path, submissions, stored, people):
+    """One row per submission, written atomically."""
+    def graded(res):
+        return [t for t in res["tests"] if t["name"] != grading.ENGINE_ERROR_NAME]
+
+    numbers = sorted({t["number"] for res in stored.values() if res for t in graded(res)},
+                     key=results.number_key)
+    header = ["submission", "names", "emails", "sids"] + numbers + ["total", "max", "status", "seconds"]
+    rows = [header]
+    for sub in submissions:
+        who = people.get(sub, {})
+        row = [sub] + ["; ".join(who.get(k, [])) for k in ("names", "emails", "sids")]
+        res = stored.get(sub)
+        if res is None:
+            rows.append(row + [""] * len(numbers) + ["", "", "not graded", ""])
+            continue
+        scores = {t["number"]: t["score"] for t in graded(res)}
+        info = res["extra_data"]["batch"]
+        row += [_num(scores[n]) if n in scores else "" for n in numbers]
+        row += [_num(res["score"]), _num(sum(t["max_score"] for t in graded(res))),
+                info["status"], f"{info['seconds']:.1f}"]
+        rows.append(row)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".regrade-", suffix=".csv")
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+# ----- the command -----------------------------------------------------------------
+def build_parser():
+    p = argparse.ArgumentParser(prog="nlpgrade batch",
+                                description="Regrade a Gradescope 'Export Submissions' folder into a CSV.")
+    p.add_argument("assignment", help="assignment name, e.g. a2")
+    p.add_argument("submissions", help="the unzipped export: submission folders and submission_metadata.yml")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at a time (default 1)")
+    p.add_argument("--csv", help="where to write the CSV (default SUBMISSIONS/regrade.csv); "
+                                 "per-submission results go to a folder beside it")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--public-only", action="store_true", help="run the public tests only "
+                                                              "(by default hidden tests run too)")
+    p.add_argument("--timeout", type=float, help="seconds before one submission's grading is "
+                                                 "stopped (default: the assignment's total_s + "
+                                                 f"{TIMEOUT_MARGIN_S})")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.jobs < 1 or (args.timeout is not None and args.timeout <= 0):
+        print("nlpgrade batch: --jobs and --timeout must be positive", file=sys.stderr)
+        return 2
+    export = os.path.abspath(args.submissions)
+    if not os.path.isdir(export):
+        print(f"nlpgrade batch: {args.submissions} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        assignment = configmod.load(args.assignment)
+    except configmod.ConfigError as exc:
+        print(f"nlpgrade batch: {exc}", file=sys.stderr)
+        return 2
+    csv_path = os.path.abspath(args.csv or os.path.join(export, "regrade.csv"))
+    state_dir = os.path.splitext(csv_path)[0] + ".results"
+    os.makedirs(state_dir, exist_ok=True)
+    timeout = args.timeout or assignment.limits.total_s + TIMEOUT_MARGIN_S
+    batch = Batch(assignment, export, state_dir, hidden=not args.public_only, timeout_s=timeout)
+
+    people, warning = read_metadata(export)
+    if warning:
+        print(f"nlpgrade batch: warning: {warning}", file=sys.stderr)
+    submissions = find_submissions(export, exclude=state_dir)
+    stored = {} if args.force else {s: batch.finished(s) for s in submissions}
+    todo = [s for s in submissions if stored.get(s) is None]
+    if len(todo) < len(submissions):
+        print(f"{len(submissions) - len(todo)} of {len(submissions)} submissions already graded; "
+              "skipping them (--force regrades)", file=sys.stderr)
+
+    from tqdm import tqdm
+
+    counts = {s: 0 for s in STATUSES}
+    interrupted = False
+    pool = ThreadPoolExecutor(max_workers=args.jobs)  # threads only wait on child processes
+    bar = tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="sub", file=sys.stderr,
+               disable=not todo)
+    try:
+        futures = {pool.submit(batch.grade, s): s for s in todo}
+        for future in as_completed(futures):
+            try:
+                status = future.result()
+            except Exception as exc:  # a bug of ours: no results file, so a rerun retries it
+                print(f"nlpgrade batch: {futures[future]}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                status = "grader error"
+            if status is None:  # stopped by Ctrl-C
+                continue
+            counts[status] += 1
+            bar.set_postfix({k: v for k, v in counts.items() if v}, refresh=False)
+            bar.update()
+    except KeyboardInterrupt:
+        interrupted = True
+        batch.stop.set()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+
+    stored = {s: batch.finished(s) for s in submissions}
+    write_csv(csv_path, submissions, stored, people)
+    done = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing to grade"
+    print(f"graded {sum(counts.values())} ({done}); {len(submissions)} rows written to {csv_path}")
+    odd = [f"{s} ({res['extra_data']['batch']['status']})" for s, res in stored.items()
+           if res and res["extra_data"]["batch"]["status"] != "ok"]
+    if odd:  # kept as they are by later runs unless --force: say so every time
+        print(f"{len(odd)} rows need a look (logs in {state_dir}): " + ", ".join(odd[:10])
+              + (" ..." if len(odd) > 10 else ""))
+    if interrupted:
+        print("interrupted: rerun the same command to grade the rest", file=sys.stderr)
+        return 130
+    return 0
