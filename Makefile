@@ -27,6 +27,7 @@ demo:
 
 bench:
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/batch.py
 
 templates:
 	$(BIN)/nlpgrade templates
