@@ -284,13 +284,14 @@ class Sandbox:
                 self._request({"op": "import", "module": module}, self.limits.import_timeout_s,
                               f"importing {module}.py")
             except (StudentTimeout, StudentCrashed, StudentException) as exc:
-                if isinstance(exc, StudentException) and exc.type == "ModuleNotFoundError" \
-                        and module in self.missing:
-                    exc = MissingFile(f"{module}.py is not in your submission")
                 if module in self.student_modules:
                     self._import_failures[module] = exc
                 raise exc
             self._imported.add(module)
+
+    def _probe_imports(self, source):
+        """The student modules a probe imports (those that failed before included)."""
+        return imported_modules(source) & (self.student_modules | self._import_failures.keys())
 
     def call(self, module, function, *args, timeout=None, repeat=1, seed=None, **kwargs):
         """Call `module.function(*args, **kwargs)` in the worker and return its value."""
@@ -304,17 +305,15 @@ class Sandbox:
     def probe(self, fn, *args, helpers=(), timeout=None, repeat=1, seed=None, what=None, **kwargs):
         """Run a probe function in the worker: it sees only its inputs and returns plain data."""
         source = probe_source(fn, helpers)
-        modules = imported_modules(source) & self.student_modules | (
-            imported_modules(source) & self._import_failures.keys())
-        self._ensure_imported(modules)
+        self._ensure_imported(self._probe_imports(source))
         req = {"op": "probe", "source": source, "name": fn.__name__, "args": list(args),
                "kwargs": kwargs, "repeat": repeat, "seed": seed}
         return self._request(req, timeout or self.limits.call_timeout_s, what or fn.__name__)
 
     def timed_probe(self, fn, *args, repeat=1, timeout=None, **kwargs):
         """(value, seconds) of running a probe `repeat` times, timed on this side."""
-        self._ensure_imported(imported_modules(probe_source(fn, kwargs.get("helpers", ())))
-                              & self.student_modules)  # not inside the timed span
+        # imports happen before the timed span
+        self._ensure_imported(self._probe_imports(probe_source(fn, kwargs.get("helpers", ()))))
         started = time.perf_counter()
         value = self.probe(fn, *args, repeat=repeat, timeout=timeout, **kwargs)
         return value, time.perf_counter() - started
