@@ -86,6 +86,11 @@ def collect(path, wanted, scratch, starter=()):
         # The shallowest file whose path ends with the wanted relative path.
         matches = sorted((p for p in available if p == want or p.endswith("/" + want)),
                          key=lambda p: (p.count("/"), p))
+        if not matches and want.endswith(".ipynb"):
+            # Jupyter and browsers rename downloads ("... (1).ipynb", "Copy of ..."):
+            # a single notebook in the upload is the one meant.
+            notebooks = [p for p in available if p.endswith(".ipynb")]
+            matches = notebooks if len(notebooks) == 1 else []
         if not matches:
             sub.missing.append(want)
             continue

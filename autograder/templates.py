@@ -4,6 +4,8 @@ A region is the lines from `### BEGIN SOLUTION` to `### END SOLUTION` (markers
 included). It is replaced by a "YOUR CODE HERE" comment and `raise NotImplementedError`
 at the indentation of the BEGIN marker; every other byte of the file is kept.
 Files without regions are copied as they are, so the template is the whole starter code.
+Notebooks (.ipynb) get the same treatment cell by cell, with outputs cleared
+(`notebook.template`).
 """
 import os
 import re
@@ -63,6 +65,10 @@ def render(solution_dir):
                 text = data.decode("utf-8")
                 if has_regions(text):
                     data = strip_solutions(text, rel).encode("utf-8")
+            elif name.endswith(".ipynb"):
+                from .notebook.template import student_notebook  # it imports this module
+
+                data = student_notebook(data, rel)
             files[rel] = data
     return files
 

@@ -18,6 +18,7 @@ import re
 import tokenize
 
 from .. import data as datamod
+from ..notebook.template import source_text
 from ..templates import BEGIN, END, SKIP
 from . import ReleaseError
 
@@ -182,6 +183,9 @@ def _hidden_data(assignment):
 
 
 def _text(data):
+    notebook = source_text(data)  # a notebook's lines, not its JSON-escaped strings
+    if notebook is not None:
+        return notebook
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

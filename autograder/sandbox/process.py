@@ -33,9 +33,15 @@ _BOOT = (
     "    spec = u.spec_from_file_location(name, path)\n"
     "    mod = u.module_from_spec(spec); sys.modules[name] = mod; spec.loader.exec_module(mod)\n"
     "    return mod\n"
-    "load('_nlpgrade_codec', sys.argv[1])\n"
-    "load('_nlpgrade_worker', sys.argv[2]).main()\n"
+    "for spec in sys.argv[1:-4]:\n"
+    "    load(*spec.split('=', 1))\n"
+    "load('_nlpgrade_worker', sys.argv[-4]).main()\n"
 )
+# Modules the worker needs, loaded by file path under private names so that a student
+# module called `codec` (say) can neither shadow nor replace them.
+_PRIVATE_MODULES = (("_nlpgrade_codec", os.path.join(HERE, "codec.py")),
+                    ("_nlpgrade_nbfilter", os.path.join(HERE, "..", "notebook", "ast_filter.py")),
+                    ("_nlpgrade_nbimport", os.path.join(HERE, "..", "notebook", "importer.py")))
 
 
 @dataclass
@@ -112,9 +118,11 @@ class Sandbox:
                  label="your code", budget=None):
         self.workdir = os.path.abspath(workdir)
         self.limits = limits or Limits()
-        self.student_modules = {f[:-3] for f in student_files if f.endswith(".py")}
+        # module name -> the file that is that module (a .py, or a notebook imported as one)
+        self.student_modules = {os.path.splitext(f)[0]: f for f in student_files
+                                if f.endswith((".py", ".ipynb")) and "/" not in f}
         present = student_files if present is None else present
-        self.missing = {f[:-3] for f in student_files if f.endswith(".py") and f not in present}
+        self.missing = {m for m, f in self.student_modules.items() if f not in present}
         self.untrusted = untrusted
         self.label = label
         self.budget = budget if budget is not None else Budget(self.limits.total_s)
@@ -150,7 +158,8 @@ class Sandbox:
             limits["nproc"] = identity.nproc_base + self.limits.processes
         settings = {"workdir": self.workdir, "limits": limits,
                     "output_chars": self.limits.output_chars}
-        cmd = [sys.executable, "-I", "-c", _BOOT, os.path.join(HERE, "codec.py"),
+        cmd = [sys.executable, "-I", "-c", _BOOT,
+               *(f"{name}={os.path.normpath(path)}" for name, path in _PRIVATE_MODULES),
                os.path.join(HERE, "worker.py"), str(to_worker_r), str(from_worker_w),
                json.dumps(settings)]
         try:
@@ -237,12 +246,15 @@ class Sandbox:
         return codec.loads(bytes(buf[8:]))
 
     def _request(self, req, timeout, what):
-        if self.budget.exhausted():
-            raise BudgetExhausted(
-                f"not run: the grading time budget of {self.budget.total:g} s was used up by earlier tests")
-        if req["op"] != "ping":
+        if req["op"] != "ping":  # starting a worker runs no student code: not budgeted
+            if self.budget.exhausted():
+                raise BudgetExhausted(f"not run: the grading time budget of {self.budget.total:g} s "
+                                      "was used up by earlier tests")
             self.start()
-        timeout = min(timeout, self.budget.left())
+            if self.budget.left() < timeout:
+                timeout = self.budget.left()
+                what_ = what
+                what = lambda: f"{_text(what_)} (cut short: the grading time budget ran out)"
         started = time.monotonic()
         try:
             codec.write_frame(self._to, req)
@@ -258,7 +270,8 @@ class Sandbox:
             raise UnreadableReply(f"{_text(what)}: the sandbox's reply could not be read ({exc})") from None
         finally:
             spent = time.monotonic() - started
-            self.budget.spend(spent)
+            if req["op"] != "ping":
+                self.budget.spend(spent)
             self.stats.seconds += spent
         self.stats.calls += 1
         if not isinstance(reply, dict) or "ok" not in reply:
@@ -277,21 +290,24 @@ class Sandbox:
             if module in self._import_failures:
                 raise self._import_failures[module]
             if module in self.missing:
-                raise MissingFile(f"{module}.py is not in your submission")
+                raise MissingFile(f"{self._file_of(module)} is not in your submission")
             if module in self._imported:
                 continue
             try:
                 self._request({"op": "import", "module": module}, self.limits.import_timeout_s,
-                              f"importing {module}.py")
+                              f"importing {self._file_of(module)}")
             except (StudentTimeout, StudentCrashed, StudentException) as exc:
                 if module in self.student_modules:
                     self._import_failures[module] = exc
                 raise exc
             self._imported.add(module)
 
+    def _file_of(self, module):
+        return self.student_modules.get(module, module + ".py")
+
     def _probe_imports(self, source):
         """The student modules a probe imports (those that failed before included)."""
-        return imported_modules(source) & (self.student_modules | self._import_failures.keys())
+        return imported_modules(source) & (self.student_modules.keys() | self._import_failures.keys())
 
     def call(self, module, function, *args, timeout=None, repeat=1, seed=None, **kwargs):
         """Call `module.function(*args, **kwargs)` in the worker and return its value."""

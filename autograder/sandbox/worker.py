@@ -25,8 +25,10 @@ import traceback
 
 try:  # loaded by file path under a private name, so a student module named codec is harmless
     import _nlpgrade_codec as codec
+    import _nlpgrade_nbimport as notebooks
 except ImportError:  # imported normally (tests of the worker itself)
     from autograder.sandbox import codec
+    from autograder.notebook import importer as notebooks
 
 
 class BoundedText(io.TextIOBase):
@@ -120,7 +122,9 @@ class Worker:
             module = importlib.import_module(req["module"])
             fn = getattr(module, req["function"], None)
             if fn is None or not callable(fn):
-                raise AttributeError(f"{req['module']}.py defines no function {req['function']}")
+                where = os.path.basename(getattr(module, "__file__", None) or req["module"] + ".py")
+                hint = getattr(module, "__nlpgrade_hint__", "")
+                raise AttributeError(f"{where} defines no function {req['function']}{hint}")
         elif op == "probe":
             namespace = self.probes.get(req["source"])
             if namespace is None:
@@ -164,6 +168,7 @@ def main():
     inbox, outbox = os.fdopen(rfd, "rb"), os.fdopen(wfd, "wb")
     os.chdir(settings["workdir"])
     sys.path.insert(0, os.path.realpath(settings["workdir"]))
+    notebooks.install(os.path.realpath(settings["workdir"]))  # NAME.ipynb imports as NAME
     sys.argv = ["submission"]
     worker = Worker(settings["workdir"], settings.get("output_chars", 20000))
     apply_limits(settings.get("limits", {}))
