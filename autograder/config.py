@@ -30,6 +30,9 @@ class Assignment:
     limits: Limits
     timing: dict = field(default_factory=dict)
     visibility: dict = field(default_factory=dict)
+    # data files (manifest paths) copied next to the code in the sandboxes, for the
+    # provided modules to read there: the sandbox user cannot read the data/ folder
+    sandbox_data: list = field(default_factory=list)
     root: str = ROOT
 
     @property
@@ -77,7 +80,8 @@ def load_file(path, root=ROOT):
             student_files=list(raw["student_files"]), provided=list(raw.get("provided", [])),
             points={str(k): v for k, v in raw.get("points", {}).items()},
             limits=Limits.from_config(raw.get("limits")), timing=raw.get("timing", {}),
-            visibility=raw.get("visibility", {}), root=root)
+            visibility=raw.get("visibility", {}), sandbox_data=list(raw.get("sandbox_data", [])),
+            root=root)
     except KeyError as exc:
         raise ConfigError(f"{path}: missing key {exc}") from None
     for kind, vis in assignment.visibility.items():

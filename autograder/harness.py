@@ -14,6 +14,7 @@ import unittest
 import zlib
 
 from gradescope_utils.autograder_utils.decorators import number as gs_number
+from gradescope_utils.autograder_utils.decorators import leaderboard as gs_leaderboard
 from gradescope_utils.autograder_utils.decorators import partial_credit, visibility, weight
 
 import numpy as np
@@ -67,11 +68,12 @@ def current_context(test_file):
     return _context
 
 
-def graded(test_number, partial=False, visible=None):
+def graded(test_number, partial=False, visible=None, leaderboard=None):
     """Mark a test method as graded: its number, and its points from config.json.
 
     `partial=True` lets the test call `set_score(points)`; `visible` overrides the
-    assignment's default visibility for the test.
+    assignment's default visibility for the test; `leaderboard=(column, "desc"|"asc")`
+    lets it call `set_leaderboard_value(value)` for a Gradescope leaderboard column.
     """
     caller = sys._getframe(1).f_globals["__file__"]
     assignment = configmod.for_test_file(caller)
@@ -82,6 +84,8 @@ def graded(test_number, partial=False, visible=None):
         fn = (partial_credit(points) if partial else weight(points))(fn)
         if visible:
             fn = visibility(visible)(fn)
+        if leaderboard:
+            fn = gs_leaderboard(*leaderboard)(fn)
         return fn
     return decorate
 

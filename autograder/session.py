@@ -9,6 +9,7 @@ import shutil
 import stat
 import tempfile
 
+from . import data as datamod
 from . import harness
 from .sandbox import Budget, Sandbox
 from .sandbox.privileges import (become_subreaper, give_to, kill_leftovers,
@@ -21,6 +22,17 @@ def _private_tempdir():
     # The sandbox user may pass through to its own folder, but not list ours.
     os.chmod(base, stat.S_IRWXU | stat.S_IXGRP | stat.S_IXOTH)
     return base
+
+
+def stage_data(assignment, folder):
+    """Copy the config's "sandbox_data" under folder/data/ (the sandbox's data folder).
+
+    Copies, not links: the staged folder is handed to the sandbox user."""
+    data_dir = os.path.join(assignment.root, "data")
+    for rel in assignment.sandbox_data:
+        target = os.path.join(folder, "data", rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(datamod.path(rel, data_dir), target)
 
 
 class Session:
@@ -58,6 +70,7 @@ class Session:
         student_dir = stage(sub, provided_from, [p for p in a.provided
                                                  if os.path.exists(os.path.join(provided_from, p))],
                             os.path.join(self.scratch, "student"))
+        stage_data(a, student_dir)
         self.identity = sandbox_identity()
         if self.identity is not None:
             become_subreaper()
@@ -72,6 +85,7 @@ class Session:
             ref_dir = os.path.join(self.scratch, "reference")
             shutil.copytree(a.reference_dir, ref_dir,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            stage_data(a, ref_dir)
             os.chmod(ref_dir, 0o700)
             reference = Sandbox(ref_dir, a.limits, untrusted=False, label="the reference")
         self.context = harness.GradingContext(a, student, reference)

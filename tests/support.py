@@ -21,6 +21,21 @@ def replace_function(source, name, new_source):
     raise KeyError(f"no top-level function {name}")
 
 
+def replace_function_in_notebook(text, name, new_source):
+    """Notebook JSON `text` with the function `name` replaced in the code cell defining it."""
+    import nbformat
+
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            try:
+                cell.source = replace_function(cell.source, name, new_source)
+                return nbformat.writes(nb)
+            except (KeyError, SyntaxError):
+                continue
+    raise KeyError(f"no code cell defines {name}")
+
+
 def make_submission(dest, assignment="a2", patches=None, files=None, drop=(), base=None):
     """A submission folder: the reference's student files, with functions replaced
     (`patches`: {file: {function: source}}), whole files replaced (`files`: {file: text})
@@ -33,8 +48,9 @@ def make_submission(dest, assignment="a2", patches=None, files=None, drop=(), ba
             continue
         with open(os.path.join(base, rel)) as f:
             text = f.read()
+        replace = replace_function_in_notebook if rel.endswith(".ipynb") else replace_function
         for fn, new in (patches or {}).get(rel, {}).items():
-            text = replace_function(text, fn, new)
+            text = replace(text, fn, new)
         if files and rel in files:
             text = files[rel]
         path = os.path.join(dest, rel)

@@ -56,7 +56,7 @@ def hidden_data(assignment):
 
 
 def _data_entries(assignment, paths):
-    """data/PATH for each hidden data path, checked against the manifest's sha256, so a
+    """data/PATH for each data path grading reads, checked against the manifest's sha256, so a
     stale or half-copied data/ folder can never be shipped."""
     if not paths:
         return {}
@@ -66,10 +66,10 @@ def _data_entries(assignment, paths):
     entries = {"data-manifest.json": (_read(manifest_path), False)}
     for rel in paths:
         if rel not in known:
-            raise ReleaseError(f"{assignment.name}: hidden_data {rel!r} is not in data-manifest.json")
+            raise ReleaseError(f"{assignment.name}: data {rel!r} is not in data-manifest.json")
         path = os.path.join(assignment.root, "data", rel)
         if not os.path.isfile(path):
-            raise ReleaseError(f"{assignment.name}: hidden data {path} is missing; run `make setup`")
+            raise ReleaseError(f"{assignment.name}: data {path} is missing; run `make setup`")
         if datamod.sha256_of(path) != known[rel]["sha256"]:
             raise ReleaseError(f"{assignment.name}: {path} does not match its sha256 in data-manifest.json")
         entries[f"data/{rel}"] = (_read(path), False)
@@ -93,5 +93,6 @@ def entries(assignment):
     result.update(read_tree(os.path.join(root, "autograder"), "autograder/"))
     result.update(read_tree(assignment.folder, f"assignments/{assignment.name}/"))
     result.update(read_tree(reference, f"solutions/{assignment.name}/"))
-    result.update(_data_entries(assignment, hidden_data(assignment)))
+    result.update(_data_entries(assignment, hidden_data(assignment) + [
+        rel for rel in assignment.sandbox_data if rel not in hidden_data(assignment)]))
     return result

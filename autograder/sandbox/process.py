@@ -139,6 +139,7 @@ class Sandbox:
         env = {"PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": self.workdir,
                "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(self.workdir, ".mpl"),
+               "NLPGRADE_DATA_DIR": os.path.join(self.workdir, "data"),  # see Session
                "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
         return env
 

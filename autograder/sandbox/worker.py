@@ -151,8 +151,8 @@ class Worker:
         except BaseException as exc:  # student code may raise anything, SystemExit included
             if isinstance(exc, SystemExit):
                 message = f"called sys.exit({exc.code!r})"
-            else:
-                message = str(exc)
+            else:  # the staging folder's path means nothing to a student
+                message = str(exc).replace(self.workdir + os.sep, "")
             reply = {"ok": False, "error": {
                 "type": type(exc).__name__, "message": message[:2000],
                 "function": innermost_function(exc, self.workdir + os.sep),
