@@ -33,6 +33,8 @@ class Assignment:
     # data files (manifest paths) copied next to the code in the sandboxes, for the
     # provided modules to read there: the sandbox user cannot read the data/ folder
     sandbox_data: list = field(default_factory=list)
+    # assignment-specific bars (e.g. the UAS for full credit), read by its tests
+    thresholds: dict = field(default_factory=dict)
     root: str = ROOT
 
     @property
@@ -81,6 +83,7 @@ def load_file(path, root=ROOT):
             points={str(k): v for k, v in raw.get("points", {}).items()},
             limits=Limits.from_config(raw.get("limits")), timing=raw.get("timing", {}),
             visibility=raw.get("visibility", {}), sandbox_data=list(raw.get("sandbox_data", [])),
+            thresholds=dict(raw.get("thresholds", {})),
             root=root)
     except KeyError as exc:
         raise ConfigError(f"{path}: missing key {exc}") from None

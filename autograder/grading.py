@@ -79,6 +79,19 @@ def method_of(test):
     return getattr(type(test), test._testMethodName)
 
 
+def _layers(method):
+    """The method and the functions it wraps: gradescope-utils decorators each wrap, and
+    each records what the test set (score, leaderboard value) on its own wrapper."""
+    while method is not None:
+        yield method
+        method = getattr(method, "__wrapped__", None)
+
+
+def recorded(test, attr, default=None):
+    """What a decorated test recorded under `attr` (e.g. "__score__"), on any layer."""
+    return next((getattr(m, attr) for m in _layers(method_of(test)) if attr in vars(m)), default)
+
+
 def describe_test(test, kind, assignment):
     method = method_of(test)
     doc = (method.__doc__ or "").strip().splitlines()
@@ -104,16 +117,19 @@ class Collector(unittest.TestResult):
         super().startTest(test)
         self._started[test.id()] = time.monotonic()
         self.outcomes.setdefault(test.id(), Outcome(status="passed"))
-        method = method_of(test)
-        for attr in ("__score__", "__leaderboard_value__"):  # left over from an earlier run
-            if hasattr(method, attr):
-                delattr(method, attr)
+        for layer in _layers(method_of(test)):
+            for attr in ("__score__", "__leaderboard_value__"):  # left over from an earlier run
+                if attr in vars(layer):
+                    delattr(layer, attr)
 
     def stopTest(self, test):
         super().stopTest(test)
         out = self.outcomes[test.id()]
         out.seconds = time.monotonic() - self._started.get(test.id(), time.monotonic())
         out.output = self.context.student.take_output()
+        notes = getattr(test, "notes", [])
+        if notes:  # what the test wants the student to read, pass or fail
+            out.message = "\n".join(notes) + ("\n" + out.message if out.message else "")
         if self.context.reference is not None:
             self.context.reference.take_output()
 
@@ -170,10 +186,11 @@ def run_tests(tests, context):
 
 def score_test(test, kind, assignment, outcome, fixture_message=""):
     info = describe_test(test, kind, assignment)
-    method = method_of(test)
     max_score = info["max_score"]
-    if outcome.status == "passed":
-        score = getattr(method, "__score__", max_score)  # partial_credit tests set their score
+    if outcome.status in ("passed", "failed"):
+        # A partial-credit test keeps the score it set even when it then fails (as
+        # gradescope-utils does): "UAS 80.1, below the 86 for full credit" earns a share.
+        score = recorded(test, "__score__", max_score if outcome.status == "passed" else 0.0)
         score = min(max(float(score), 0.0), max_score)
     else:
         score = 0.0
@@ -208,10 +225,10 @@ def _grade(assignment, submission_path, hidden, log):
             if outcome.detail:
                 log(f"grader error in {test.id()}:\n{outcome.detail}")
             entries.append(score_test(test, kind, assignment, outcome, fixture_message))
-        leaderboard = [{"name": m.__leaderboard_column__, "value": m.__leaderboard_value__,
-                        "order": getattr(m, "__leaderboard_sort_order__", "desc")}
-                       for m in (method_of(t) for _, t in tests)
-                       if hasattr(m, "__leaderboard_value__")]
+        leaderboard = [{"name": recorded(t, "__leaderboard_column__"),
+                        "value": recorded(t, "__leaderboard_value__"),
+                        "order": recorded(t, "__leaderboard_sort_order__", "desc")}
+                       for _, t in tests if recorded(t, "__leaderboard_value__") is not None]
         return results.build(entries, time.monotonic() - started, "\n".join(session.notes),
                              leaderboard, extra_data={"sandbox_seconds": round(session.budget.spent, 3)})
 

@@ -11,14 +11,18 @@ ROOT = configmod.ROOT
 
 
 def replace_function(source, name, new_source):
-    """`source` with the top-level function `name` replaced by `new_source`."""
-    tree = ast.parse(source)
-    for node in tree.body:
+    """`source` with the top-level function `name` (or method, "Class.method") replaced
+    by `new_source` (a method's replacement written at its indentation)."""
+    body = ast.parse(source).body
+    *outer, name = name.split(".")
+    for class_name in outer:
+        body = next((n.body for n in body if isinstance(n, ast.ClassDef) and n.name == class_name), [])
+    for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             lines = source.splitlines(keepends=True)
             start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-            return "".join(lines[:start]) + new_source.rstrip("\n") + "\n" + "".join(lines[node.end_lineno:])
-    raise KeyError(f"no top-level function {name}")
+            return "".join(lines[:start]) + new_source.strip("\n") + "\n" + "".join(lines[node.end_lineno:])
+    raise KeyError(f"no function {'.'.join(outer + [name])}")
 
 
 def replace_function_in_notebook(text, name, new_source):
@@ -64,9 +68,11 @@ def make_submission(dest, assignment="a2", patches=None, files=None, drop=(), ba
     return str(dest)
 
 
-def grade(path, assignment="a2", hidden=True, results_path=None, **limits):
+def grade(path, assignment="a2", hidden=True, results_path=None, thresholds=None, **limits):
     """Grade in-process (the trusted side; student code still runs in sandboxes)."""
     cfg = configmod.load(assignment)
+    if thresholds:
+        cfg = dataclasses.replace(cfg, thresholds={**cfg.thresholds, **thresholds})
     if limits:
         cfg = dataclasses.replace(cfg, limits=dataclasses.replace(cfg.limits, **limits))
     results_path = results_path or os.path.join(os.path.dirname(str(path)), "results.json")

@@ -9,6 +9,8 @@
     a2/tests/public/...       assignments/a2/tests/public/: the public tests
     a2/autograder/...         the grading engine, so `python -m autograder check|submit` works
     a2/data/<manifest path>   each file of config "public_data", sha256-checked
+    a1/data/<path>            each file of config "generated_data" (made by a project
+                              command, e.g. word vectors), with its .json sidecar
 
 The tests keep the repository's `tests/public/` layout, so the engine grades the starter
 folder exactly as it grades the repository (config.for_test_file makes a2/ the root).
@@ -22,6 +24,7 @@ import sys
 
 from .. import data as datamod
 from .. import templates
+from ..notebook.ast_filter import without_magics
 from . import ReleaseError, read_tree
 
 ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +64,7 @@ def entries(assignment):
     out.update(read_tree(assignment.tests_dir("public"), top + "tests/public/"))
     out.update(engine_entries(top + "autograder/"))
     out.update(data_entries(config.get("public_data", []), top + "data/"))
+    out.update(generated_entries(config.get("generated_data", []), top + "data/"))
     out[top + "config.json"] = (config_bytes, False)
     out[top + "handout.md"] = (_handout(assignment), False)
     out[top + "conftest.py"] = (CONFTEST.encode(), False)
@@ -109,6 +113,24 @@ def data_entries(paths, prefix):
     return out
 
 
+def generated_entries(paths, prefix):
+    """Files the project makes itself (e.g. `nlpgrade vectors`), with their sidecar
+    description (same name, .json) when there is one. Not in the manifest: they are
+    reproducible from it, not downloaded."""
+    out = {}
+    for rel in paths:
+        path = os.path.join(datamod.DEFAULT_DATA_DIR, rel)
+        if not os.path.isfile(path):
+            raise ReleaseError(f"{path} is missing: it is made by a project command "
+                               "(`make vectors` for word vectors), not downloaded")
+        for extra in (rel, os.path.splitext(rel)[0] + ".json"):
+            full = os.path.join(datamod.DEFAULT_DATA_DIR, extra)
+            if os.path.isfile(full):
+                with open(full, "rb") as f:
+                    out[prefix + extra] = (f.read(), False)
+    return out
+
+
 def _handout(assignment):
     path = os.path.join(assignment.folder, "handout.md")
     if not os.path.isfile(path):
@@ -145,14 +167,24 @@ def imported_packages(sources):
     return names
 
 
+def notebook_code(data):
+    """A notebook's code cells as one Python text (IPython magics blanked out)."""
+    cells = json.loads(data.decode("utf-8")).get("cells", [])
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+               for c in cells if c.get("cell_type") == "code"]
+    return "\n".join(code for code in map(without_magics, sources) if code is not None)
+
+
 def requirements(assignment, files, top):
     """Pins for the engine and for what the assignment's own code imports (so torch only
     when the template or the public tests use it)."""
     code = {p: data for p, (data, _) in files.items()
             if p.endswith(".py") and not p.startswith(top + "autograder/")}
+    code.update({p: notebook_code(data).encode("utf-8") for p, (data, _) in files.items()
+                 if p.endswith(".ipynb")})
     # Modules of the starter folder itself (word2vec, utils, probes_a2, autograder ...).
     local = {p[len(top):].split("/")[0].removesuffix(".py") for p in files}
-    local |= {os.path.basename(p)[:-3] for p in code}
+    local |= {os.path.splitext(os.path.basename(p))[0] for p in code}
     third_party = {n for n in imported_packages((p, d.decode("utf-8")) for p, d in code.items())
                    if n not in sys.stdlib_module_names and n not in local}
     pins = pinned(assignment.root)

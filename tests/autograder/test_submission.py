@@ -69,3 +69,15 @@ def test_stage_uses_our_provided_files_not_the_students(tmp_path):
         assert f.read() == "ours = True\n"
     assert sorted(os.listdir(dest)) == ["sgd.py", "utils"]
     assert sub.notes == []  # the starter's own files are expected, not noted
+
+
+def test_a_single_renamed_notebook_is_taken_two_are_not(tmp_path):
+    up = tmp_path / "up"
+    up.mkdir()
+    (up / "exploring_word_vectors (2).ipynb").write_text("{}")
+    sub = collect(str(up), ["exploring_word_vectors.ipynb"], str(tmp_path / "s1"))
+    assert sub.missing == [] and sub.files["exploring_word_vectors.ipynb"].endswith("(2).ipynb")
+    assert "using exploring_word_vectors (2).ipynb as exploring_word_vectors.ipynb" in sub.notes
+    (up / "Copy of exploring_word_vectors.ipynb").write_text("{}")
+    sub = collect(str(up), ["exploring_word_vectors.ipynb"], str(tmp_path / "s2"))
+    assert sub.missing == ["exploring_word_vectors.ipynb"]
