@@ -113,18 +113,22 @@ def data_entries(paths, prefix):
     return out
 
 
+def generated_data_dir():
+    return datamod.DEFAULT_DATA_DIR
+
+
 def generated_entries(paths, prefix):
     """Files the project makes itself (e.g. `nlpgrade vectors`), with their sidecar
     description (same name, .json) when there is one. Not in the manifest: they are
     reproducible from it, not downloaded."""
-    out = {}
+    out, data_dir = {}, generated_data_dir()
     for rel in paths:
-        path = os.path.join(datamod.DEFAULT_DATA_DIR, rel)
+        path = os.path.join(data_dir, rel)
         if not os.path.isfile(path):
             raise ReleaseError(f"{path} is missing: it is made by a project command "
                                "(`make vectors` for word vectors), not downloaded")
         for extra in (rel, os.path.splitext(rel)[0] + ".json"):
-            full = os.path.join(datamod.DEFAULT_DATA_DIR, extra)
+            full = os.path.join(data_dir, extra)
             if os.path.isfile(full):
                 with open(full, "rb") as f:
                     out[prefix + extra] = (f.read(), False)

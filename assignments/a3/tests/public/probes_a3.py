@@ -1,0 +1,185 @@
+"""Probes for the a3 tests: functions that run inside the sandbox and return plain data.
+
+They import the submission's parser_transitions / parser_model / run and the provided
+utils. The same probe runs on the submission and, in hidden tests, on the reference.
+"""
+
+
+def transition_states(sentence, transitions):
+    """(stack, buffer, dependencies) after each transition, and the caller's sentence after."""
+    from parser_transitions import PartialParse
+
+    pp = PartialParse(sentence)
+    states = [[list(pp.stack), list(pp.buffer), [list(d) for d in pp.dependencies]]]
+    for transition in transitions:
+        pp.parse_step(transition)
+        states.append([list(pp.stack), list(pp.buffer), [list(d) for d in pp.dependencies]])
+    return {"states": states, "sentence_after": list(sentence)}
+
+
+def scripted_parse(sentences, batch_size, mode):
+    """minibatch_parse with a model whose transitions depend only on each parse's state.
+
+    The words of a parse (stack, buffer and dependents together) never change, so they
+    identify it. Arcs point left (LA) in sentences holding the word "left", else right.
+    mode "unidirectional": shift every word, then arcs; "interleaved": an arc as soon as
+    two words are on the stack, so sentences finish at different times; "mixed": a legal
+    transition picked by a hash of (the words, stack size, buffer size).
+    Reports the dependencies, the batch sizes the model saw, and whether the inputs were
+    left unchanged."""
+    import zlib
+
+    from parser_transitions import minibatch_parse
+
+    batches = []
+
+    class Model:
+        def predict(self, partial_parses):
+            batches.append(len(partial_parses))
+            out = []
+            for pp in partial_parses:
+                stack, buffer = pp.stack, pp.buffer
+                if not buffer and len(stack) == 1:
+                    raise RuntimeError("the model was asked for a transition of a parse that "
+                                       "had already finished (remove finished parses from the batch)")
+                words = sorted(set(map(str, list(stack) + list(buffer) + [d[1] for d in pp.dependencies])))
+                arc = "LA" if "left" in words and len(stack) > 2 else "RA"
+                if mode == "unidirectional":
+                    out.append("S" if buffer else arc)
+                elif mode == "interleaved":
+                    out.append(arc if len(stack) > 2 or not buffer else "S")
+                else:
+                    legal = (["S"] if buffer else []) + (["LA"] if len(stack) > 2 else []) + \
+                            (["RA"] if len(stack) > 1 else [])
+                    key = "%s|%d|%d" % (" ".join(words), len(stack), len(buffer))
+                    out.append(legal[zlib.crc32(key.encode()) % len(legal)])
+            return out
+
+    originals = [list(s) for s in sentences]
+    outer = list(sentences)
+    deps = minibatch_parse(sentences, Model(), batch_size)
+    return {"dependencies": [[list(d) for d in sentence_deps] for sentence_deps in deps],
+            "batches": batches,
+            "inputs_unchanged": sentences == outer and [list(s) for s in sentences] == originals}
+
+
+def model_report(n_tokens, dim, n_features, hidden, seed):
+    """Parameter names and shapes, module types, and the two weight matrices' statistics."""
+    import numpy as np
+    import torch
+
+    from parser_model import ParserModel
+
+    torch.manual_seed(seed)
+    model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32), n_features=n_features,
+                        hidden_size=hidden)
+    stats = {}
+    for name in ("embed_to_hidden_weight", "hidden_to_logits_weight"):
+        w = getattr(model, name, None)
+        if w is not None:
+            w = w.detach().double()
+            stats[name] = {"var": float(w.var()), "max_abs": float(w.abs().max()),
+                           "mean": float(w.mean())}
+    return {"parameters": {n: list(p.shape) for n, p in model.named_parameters()},
+            "modules": sorted({type(m).__name__ for m in model.modules()}),
+            "dropout": type(getattr(model, "dropout", None)).__name__,
+            "weights": stats}
+
+
+def model_outputs(state, words, which):
+    """embedding_lookup or forward (in eval mode) of a model holding the weights `state`."""
+    import numpy as np
+    import torch
+
+    from parser_model import ParserModel
+
+    n_tokens, dim = state["embeddings"].shape
+    hidden = state["embed_to_hidden_weight"].shape[1]
+    model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
+                        n_features=state["embed_to_hidden_weight"].shape[0] // dim, hidden_size=hidden)
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    model.eval()
+    w = torch.as_tensor(np.asarray(words), dtype=torch.long)
+    with torch.no_grad():
+        out = model.embedding_lookup(w) if which == "embedding_lookup" else model(w)
+    return out.numpy()
+
+
+def lookup_batch(n_tokens, dim, words):
+    """embedding_lookup on a batch, for timing (returns only the shape). The model is
+    built once per worker, so only the lookup is timed."""
+    import numpy as np
+    import torch
+
+    from parser_model import ParserModel
+
+    torch.set_num_threads(1)
+    models = lookup_batch.__dict__.setdefault("models", {})
+    key = (n_tokens, dim, words.shape[1])
+    if key not in models:
+        models[key] = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32), n_features=words.shape[1])
+    with torch.no_grad():
+        return list(models[key].embedding_lookup(torch.from_numpy(words)).shape)
+
+
+def short_training(n_train, n_dev, epochs, seed):
+    """The submission's run.train on the first sentences of the training set (random
+    embeddings); returns the mean cross-entropy on those instances before and after."""
+    import os
+    import tempfile
+
+    import numpy as np
+    import torch
+
+    import run
+    from parser_model import ParserModel
+    from utils.parser_utils import Parser, build_embeddings, load_train_set, minibatches, read_conll
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    sentences = load_train_set(reduced=True)
+    train_set, dev_set = sentences[:n_train], sentences[n_train:n_train + n_dev]
+    parser = Parser(train_set)
+    embeddings, _ = build_embeddings(parser, vectors_path=None, seed=seed)
+    train_set, dev_set = parser.vectorize(train_set), parser.vectorize(dev_set)
+    instances = parser.create_instances(train_set)
+    parser.model = ParserModel(embeddings)
+
+    x = torch.as_tensor(np.array([i[0] for i in instances]), dtype=torch.long)
+    y = torch.as_tensor(np.array([i[2] for i in instances]), dtype=torch.long)
+
+    def loss():
+        parser.model.eval()
+        with torch.no_grad():
+            return float(torch.nn.functional.cross_entropy(parser.model(x), y))
+
+    before = loss()
+    out = tempfile.mkdtemp(dir=".")
+    run.train(parser, instances, dev_set, os.path.join(out, "model.weights"), batch_size=1024,
+              n_epochs=epochs, lr=0.0005)
+    return {"before": before, "after": loss(), "instances": len(instances)}
+
+
+def heldout_heads(sentences):
+    """Load the submitted model.weights into the submission's ParserModel and parse the
+    sentences (words and tags only): the predicted heads, nothing else, come back."""
+    import torch
+
+    from utils.parser_utils import build_parser, load_model, predict_heads
+
+    torch.set_num_threads(1)
+    try:
+        state = torch.load("model.weights", map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError("model.weights could not be read with torch.load (%s: %s); submit the "
+                         "file run.py saves with torch.save(model.state_dict(), ...)"
+                         % (type(exc).__name__, str(exc)[:200])) from None
+    if not isinstance(state, dict) or "embeddings" not in state:
+        raise ValueError("model.weights holds no state_dict with an 'embeddings' entry; submit the "
+                         "file run.py saves with torch.save(model.state_dict(), ...)")
+    parser = build_parser(reduced=False)
+    try:
+        model = load_model(state, parser)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise ValueError("model.weights does not fit your ParserModel: %s" % str(exc)[:600]) from None
+    return predict_heads(parser, model, sentences)

@@ -1,0 +1,1 @@
+"""Provided utilities of assignment a3 (dependency parsing)."""

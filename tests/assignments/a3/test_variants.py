@@ -1,0 +1,179 @@
+"""Known-buggy a3 submissions: each loses exactly the tests that target its mistake.
+
+Each variant is the reference with whole functions replaced (and the quickly trained
+model.weights, see conftest). Together they fail every graded test at least once.
+"""
+import random
+import re
+import shutil
+
+import pytest
+
+from autograder import config as configmod
+from conftest import QUICK_THRESHOLDS
+from support import grade, lost, make_submission
+
+A3 = configmod.load("a3")
+PT, PM, RUN = "parser_transitions.py", "parser_model.py", "run.py"
+
+ARCS_SWAPPED = '''
+    def parse_step(self, transition):
+        if transition == "S":
+            self.stack.append(self.buffer.pop(0))
+        elif transition == "RA":                 # the two arcs the wrong way round
+            dependent = self.stack.pop(-2)
+            self.dependencies.append((self.stack[-1], dependent))
+        elif transition == "LA":
+            dependent = self.stack.pop()
+            self.dependencies.append((self.stack[-1], dependent))
+'''
+
+BUFFER_IS_THE_SENTENCE = '''
+    def __init__(self, sentence):
+        self.sentence = sentence
+        self.stack = ["ROOT"]
+        self.buffer = sentence                   # not a copy: shifting empties the caller's list
+        self.dependencies = []
+'''
+
+FINISHED_PARSES_KEPT = '''
+def minibatch_parse(sentences, model, batch_size):
+    partial_parses = [PartialParse(sentence) for sentence in sentences]
+    for start in range(0, len(partial_parses), batch_size):
+        batch = partial_parses[start:start + batch_size]
+        while any(pp.buffer or len(pp.stack) > 1 for pp in batch):
+            transitions = model.predict(batch)   # finished parses stay in the batch
+            for pp, transition in zip(batch, transitions):
+                if pp.buffer or len(pp.stack) > 1:
+                    pp.parse_step(transition)
+    return [pp.dependencies for pp in partial_parses]
+'''
+
+FEATURES_CONCATENATED_BY_DIMENSION = '''
+    def embedding_lookup(self, w):
+        x = self.embeddings[w]                   # (B, n_features, d)
+        return x.transpose(1, 2).reshape(w.shape[0], -1)   # d-major, not feature-major
+'''
+
+LOOKUP_LOOP = '''
+    def embedding_lookup(self, w):
+        rows = [self.embeddings[w[i]].reshape(-1) for i in range(w.shape[0])]
+        return torch.stack(rows)
+'''
+
+NO_RELU = '''
+    def forward(self, w):
+        x = self.embedding_lookup(w)
+        h = x @ self.embed_to_hidden_weight + self.embed_to_hidden_bias
+        return self.dropout(h) @ self.hidden_to_logits_weight + self.hidden_to_logits_bias
+'''
+
+DROPOUT_ALWAYS = '''
+    def forward(self, w):
+        x = self.embedding_lookup(w)
+        h = F.relu(x @ self.embed_to_hidden_weight + self.embed_to_hidden_bias)
+        h = F.dropout(h, self.dropout_prob, training=True)    # also at evaluation time
+        return h @ self.hidden_to_logits_weight + self.hidden_to_logits_bias
+'''
+
+
+def init_variant(line):
+    return f'''
+    def __init__(self, embeddings, n_features=36, hidden_size=200, n_classes=3, dropout_prob=0.5):
+        super(ParserModel, self).__init__()
+        self.n_features, self.n_classes, self.dropout_prob = n_features, n_classes, dropout_prob
+        self.embed_size, self.hidden_size = embeddings.shape[1], hidden_size
+        self.embeddings = nn.Parameter(torch.tensor(embeddings))
+        self.embed_to_hidden_weight = nn.Parameter(torch.empty(self.n_features * self.embed_size, hidden_size))
+        self.embed_to_hidden_bias = nn.Parameter(torch.zeros(hidden_size))
+        self.dropout = nn.Dropout(p=dropout_prob)
+        self.hidden_to_logits_weight = nn.Parameter(torch.empty(hidden_size, n_classes))
+        self.hidden_to_logits_bias = nn.Parameter(torch.zeros(n_classes))
+        for weight in (self.embed_to_hidden_weight, self.hidden_to_logits_weight):
+            {line}
+'''
+
+
+NORMAL_INIT = init_variant("nn.init.xavier_normal_(weight)")
+FAN_IN_ONLY = init_variant("nn.init.uniform_(weight, -(3.0 / weight.shape[0]) ** 0.5, (3.0 / weight.shape[0]) ** 0.5)")
+
+LINEAR_LAYERS = '''
+    def __init__(self, embeddings, n_features=36, hidden_size=200, n_classes=3, dropout_prob=0.5):
+        super(ParserModel, self).__init__()
+        self.n_features, self.n_classes, self.dropout_prob = n_features, n_classes, dropout_prob
+        self.embed_size, self.hidden_size = embeddings.shape[1], hidden_size
+        self.embeddings = nn.Parameter(torch.tensor(embeddings))
+        self.embed_to_hidden = nn.Linear(self.n_features * self.embed_size, hidden_size)
+        self.dropout = nn.Dropout(p=dropout_prob)
+        self.hidden_to_logits = nn.Linear(hidden_size, n_classes)
+'''
+
+NO_OPTIMIZER_STEP = '''
+def train_for_epoch(parser, train_data, dev_data, optimizer, loss_func, batch_size):
+    parser.model.train()
+    n_minibatches = math.ceil(len(train_data) / batch_size)
+    loss_meter = AverageMeter()
+    for train_x, train_y in minibatches(train_data, batch_size):
+        optimizer.zero_grad()
+        logits = parser.model(torch.from_numpy(train_x).long())
+        loss = loss_func(logits, torch.from_numpy(train_y.nonzero()[1]).long())
+        loss.backward()                          # ... but never optimizer.step()
+        loss_meter.update(loss.item())
+    print("Average Train Loss: {}".format(loss_meter.avg))
+    parser.model.eval()
+    dev_UAS, _ = parser.parse(dev_data)
+    return dev_UAS
+'''
+
+VARIANTS = {
+    "left and right arcs swapped": ({PT: {"PartialParse.parse_step": ARCS_SWAPPED}},
+                                    {"1.1", "1.2", "1.3", "2.1", "2.3", "2.11", "2.12"}),
+    "buffer shares the caller's list": ({PT: {"PartialParse.__init__": BUFFER_IS_THE_SENTENCE}},
+                                        {"1.2", "2.2", "2.4", "2.11", "2.12"}),
+    "finished parses stay in the batch": ({PT: {"minibatch_parse": FINISHED_PARSES_KEPT}},
+                                          {"1.3", "2.3", "2.4"}),
+    "features concatenated by dimension": ({PM: {"ParserModel.embedding_lookup": FEATURES_CONCATENATED_BY_DIMENSION}},
+                                           {"2.8", "2.9", "2.12"}),
+    "embedding lookup loops over the batch": ({PM: {"ParserModel.embedding_lookup": LOOKUP_LOOP}}, {"2.10"}),
+    "no ReLU": ({PM: {"ParserModel.forward": NO_RELU}}, {"2.9", "2.12"}),
+    "dropout at evaluation time": ({PM: {"ParserModel.forward": DROPOUT_ALWAYS}}, {"2.9", "2.12"}),
+    "normal initialisation": ({PM: {"ParserModel.__init__": NORMAL_INIT}}, {"2.6"}),
+    "uniform initialisation with the wrong fan": ({PM: {"ParserModel.__init__": FAN_IN_ONLY}}, {"2.6"}),
+    "nn.Linear layers": ({PM: {"ParserModel.__init__": LINEAR_LAYERS}},
+                         {"1.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.11", "2.12"}),
+    "no optimizer step": ({RUN: {"train_for_epoch": NO_OPTIMIZER_STEP}}, {"2.11"}),
+}
+
+TEST_FUNCTIONS = {
+    "1.1": ("parse_step", "PartialParse"), "1.2": ("PartialParse",), "1.3": ("minibatch_parse",),
+    "1.4": ("ParserModel", "embedding_lookup", "forward"), "2.1": ("PartialParse", "parse_step"),
+    "2.2": ("PartialParse",), "2.3": ("minibatch_parse",), "2.4": ("minibatch_parse",),
+    "2.5": ("ParserModel",), "2.6": ("embed_to_hidden_weight", "hidden_to_logits_weight"),
+    "2.7": ("ParserModel",), "2.8": ("embedding_lookup",), "2.9": ("forward",),
+    "2.10": ("embedding_lookup",), "2.11": ("train",), "2.12": ("model.weights", "UAS"),
+}
+
+
+def test_variants_cover_every_graded_test():
+    covered = set().union(*(expected for _, expected in VARIANTS.values()))
+    assert covered == set(A3.points), {"never failed": sorted(set(A3.points) - covered)}
+    assert set(TEST_FUNCTIONS) == set(A3.points)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weights):
+    patches, expected = VARIANTS[name]
+    seed = random.randrange(2**31)
+    monkeypatch.setenv("NLPGRADE_SEED", str(seed))
+    sub = make_submission(tmp_path / "sub", assignment="a3", patches=patches, drop=("model.weights",))
+    shutil.copy(quick_weights, tmp_path / "sub" / "model.weights")
+    res = grade(sub, assignment="a3", results_path=tmp_path / "results.json", thresholds=QUICK_THRESHOLDS)
+    tests = {t["number"]: t for t in res["tests"]}
+    got = lost(res)
+    assert got == expected, (
+        f"{name} (NLPGRADE_SEED={seed}): lost {sorted(got)}, expected {sorted(expected)}; "
+        + "; ".join(f"{n}: {tests[n]['output'][:300]}" for n in sorted(got ^ expected)))
+    for number in sorted(got):
+        output = tests[number]["output"]
+        assert "Traceback" not in output and "autograder" not in output, output
+        assert any(re.search(rf"\b{re.escape(f)}\b", output) for f in TEST_FUNCTIONS[number]), (number, output)
