@@ -96,3 +96,32 @@ def output_of(results, number):
 def copy_tree(src, dest):
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
     return str(dest)
+
+
+# ----- known-buggy variants (tests/assignments/aN/test_variants.py) ---------------
+def check_variants_cover(variants, test_functions, assignment):
+    """Together the variants fail every graded test, and each test names its functions."""
+    covered = set().union(*(expected for _, expected in variants.values()))
+    assert covered == set(assignment.points), {"never failed": sorted(set(assignment.points) - covered),
+                                               "not a test": sorted(covered - set(assignment.points))}
+    assert set(test_functions) == set(assignment.points)
+
+
+def check_variant_result(res, name, expected, test_functions, seed):
+    """The variant lost exactly `expected`, each with a readable message naming a function."""
+    import re
+
+    tests = {t["number"]: t for t in res["tests"]}
+    got = lost(res)
+    assert got == expected, (
+        f"{name} (NLPGRADE_SEED={seed}): lost {sorted(got)}, expected {sorted(expected)}; "
+        + "; ".join(f"{n}: {tests[n]['output'][:400]}" for n in sorted(got ^ expected)))
+    for number in sorted(got):
+        entry = tests[number]
+        output = entry["output"]
+        # a failure the student can read: no grader error, no traceback of the grader
+        assert "grader_traceback" not in entry.get("extra_data", {}), entry
+        assert not output.startswith("The grader could not check"), output
+        assert "Traceback" not in output and "autograder" not in output, output
+        names = test_functions[number]
+        assert any(re.search(rf"\b{re.escape(n)}\b", output) for n in names), (number, names, output)

@@ -12,7 +12,6 @@ import importlib.util
 import linecache
 import os
 import sys
-import types
 import warnings
 
 try:  # loaded by file path under a private name in the worker

@@ -12,6 +12,11 @@ import sys
 
 from autograder import config as configmod
 
+# The quick model's held-out UAS is 74.9 (seed 0). Full credit just below it, as the real
+# bar sits just below the reference's: dropout left on at evaluation time costs about 2.5
+# points of UAS, and must cost marks.
+QUICK_THRESHOLDS = {"uas_full": 74.0, "uas_floor": 45.0}
+
 SCRIPT = r'''
 import json, sys, time
 import numpy as np, torch

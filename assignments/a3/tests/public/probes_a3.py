@@ -133,7 +133,7 @@ def short_training(n_train, n_dev, epochs, seed):
 
     import run
     from parser_model import ParserModel
-    from utils.parser_utils import Parser, build_embeddings, load_train_set, minibatches, read_conll
+    from utils.parser_utils import Parser, build_embeddings, load_train_set
 
     torch.manual_seed(seed)
     np.random.seed(seed)

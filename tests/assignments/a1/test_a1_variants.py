@@ -5,12 +5,11 @@ Together they fail every graded test at least once. A 2021-style notebook (sklea
 TruncatedSVD, top-level work the grader must not run) keeps full marks.
 """
 import random
-import re
 
 import pytest
 
 from autograder import config as configmod
-from support import grade, lost, make_submission
+from support import check_variant_result, check_variants_cover, grade, lost, make_submission
 
 A1 = configmod.load("a1")
 NB = "exploring_word_vectors.ipynb"
@@ -151,25 +150,14 @@ def grade_variant(patches, tmp_path, monkeypatch, seed=None):
 
 
 def test_variants_cover_every_graded_test():
-    covered = set().union(*(expected for _, expected in VARIANTS.values()))
-    assert covered == set(A1.points), {"never failed": sorted(set(A1.points) - covered)}
-    assert set(TEST_FUNCTIONS) == set(A1.points)
+    check_variants_cover(VARIANTS, TEST_FUNCTIONS, A1)
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch):
     patches, expected = VARIANTS[name]
     res, seed = grade_variant(patches, tmp_path, monkeypatch)
-    tests = {t["number"]: t for t in res["tests"]}
-    got = lost(res)
-    assert got == expected, (
-        f"{name} (NLPGRADE_SEED={seed}): lost {sorted(got)}, expected {sorted(expected)}; "
-        + "; ".join(f"{n}: {tests[n]['output'][:400]}" for n in sorted(got - expected)))
-    for number in sorted(got):
-        output = tests[number]["output"]
-        assert tests[number]["score"] == 0, tests[number]
-        assert "Traceback" not in output and "autograder" not in output, output
-        assert any(re.search(rf"\b{f}\b", output) for f in TEST_FUNCTIONS[number]), (number, output)
+    check_variant_result(res, name, expected, TEST_FUNCTIONS, seed)
 
 
 def test_a_2021_style_notebook_keeps_full_marks(tmp_path, monkeypatch):

@@ -4,14 +4,13 @@ Each variant is the reference with whole functions replaced (and the quickly tra
 model.weights, see conftest). Together they fail every graded test at least once.
 """
 import random
-import re
 import shutil
 
 import pytest
 
 from autograder import config as configmod
-from conftest import QUICK_THRESHOLDS
-from support import grade, lost, make_submission
+from quick_model import QUICK_THRESHOLDS
+from support import check_variant_result, check_variants_cover, grade, make_submission
 
 A3 = configmod.load("a3")
 PT, PM, RUN = "parser_transitions.py", "parser_model.py", "run.py"
@@ -155,9 +154,7 @@ TEST_FUNCTIONS = {
 
 
 def test_variants_cover_every_graded_test():
-    covered = set().union(*(expected for _, expected in VARIANTS.values()))
-    assert covered == set(A3.points), {"never failed": sorted(set(A3.points) - covered)}
-    assert set(TEST_FUNCTIONS) == set(A3.points)
+    check_variants_cover(VARIANTS, TEST_FUNCTIONS, A3)
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
@@ -168,12 +165,4 @@ def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weig
     sub = make_submission(tmp_path / "sub", assignment="a3", patches=patches, drop=("model.weights",))
     shutil.copy(quick_weights, tmp_path / "sub" / "model.weights")
     res = grade(sub, assignment="a3", results_path=tmp_path / "results.json", thresholds=QUICK_THRESHOLDS)
-    tests = {t["number"]: t for t in res["tests"]}
-    got = lost(res)
-    assert got == expected, (
-        f"{name} (NLPGRADE_SEED={seed}): lost {sorted(got)}, expected {sorted(expected)}; "
-        + "; ".join(f"{n}: {tests[n]['output'][:300]}" for n in sorted(got ^ expected)))
-    for number in sorted(got):
-        output = tests[number]["output"]
-        assert "Traceback" not in output and "autograder" not in output, output
-        assert any(re.search(rf"\b{re.escape(f)}\b", output) for f in TEST_FUNCTIONS[number]), (number, output)
+    check_variant_result(res, name, expected, TEST_FUNCTIONS, seed)
