@@ -29,10 +29,12 @@ from . import ReleaseError, read_tree
 
 ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Instructor tools: they build or run the grader's own artifacts and are no use to students.
-ENGINE_EXCLUDED = ("release/", "batch.py", "emulate.py")
+ENGINE_EXCLUDED = ("release/", "batch.py", "emulate.py", "vectors/sgns.py", "vectors/cli.py",
+                   "vectors/corpus.py", "vectors/evaluate.py")
 # The shipped engine imports these unconditionally (torch only when a tensor crosses the
-# sandbox boundary, so it is not listed); pytest runs the public tests.
-ENGINE_REQUIREMENTS = ("gradescope-utils", "jsonschema", "numpy", "pytest")
+# sandbox boundary, so it is not listed); pytest runs the public tests; scipy is for the
+# word vectors' evaluation (vectors/keyed.py).
+ENGINE_REQUIREMENTS = ("gradescope-utils", "jsonschema", "numpy", "pytest", "scipy")
 
 CONFTEST = '''\
 # For a plain `pytest`: import the grading engine bundled here, and check the files of

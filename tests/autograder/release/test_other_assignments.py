@@ -30,6 +30,8 @@ def test_a1_student_zip_ships_the_student_notebook_and_the_vectors(fake_vectors)
     requirements = entries["a1/requirements.txt"][0].decode()
     for package in ("matplotlib==", "numpy==", "scipy=="):  # imported by the notebook only
         assert package in requirements
+    assert not any("vectors/sgns.py" in p or "vectors/cli.py" in p for p in entries)  # instructors' tools
+    assert "a1/autograder/vectors/keyed.py" in entries  # what the notebook queries vectors with
     assert leaks.check(a1, entries) == []
 
 
@@ -50,9 +52,10 @@ def test_a1_leak_check_reads_the_notebook(fake_vectors):
     assert any("solution text from solutions/a1/exploring_word_vectors.ipynb" in p for p in problems)
 
 
-def test_a3_student_zip_has_train_and_dev_but_never_the_heldout_set():
+def test_a3_student_zip_has_train_and_dev_but_never_the_heldout_set(fake_vectors):
     a3 = configmod.load("a3")
     entries = student_zip.entries(a3)
+    assert "a3/data/" + VECTORS in entries              # the parser starts from them
     assert "a3/data/ud-english-ewt/en_ewt-ud-train.conllu.gz" in entries
     assert "a3/data/ud-english-ewt/en_ewt-ud-dev.conllu" in entries
     assert not any(HELDOUT.rsplit("/", 1)[1] in p for p in entries)
