@@ -10,7 +10,8 @@ zip holds exactly what grading needs:
     autograder/**                 the engine
     assignments/NAME/**           config, public and hidden tests
     solutions/NAME/**             the reference (also where provided modules come from)
-    data/PATH, data-manifest.json the config's "hidden_data" manifest paths, if any
+    data/PATH, data-manifest.json the data grading reads (config "hidden_data", "grader_data",
+                               "sandbox_data"), if any
 
 Nothing else: no other assignment, no tests of the harness, no .venv, no dist/.
 """
@@ -55,6 +56,16 @@ def hidden_data(assignment):
         return list(json.load(f).get("hidden_data", []))
 
 
+def grading_data(assignment):
+    """Every data file a grading run reads: "hidden_data" (only the grader has them),
+    "grader_data" (public files the tests read in the trusted process) and
+    "sandbox_data" (staged for the sandboxes), each once."""
+    with open(os.path.join(assignment.folder, "config.json")) as f:
+        config = json.load(f)
+    paths = config.get("hidden_data", []) + config.get("grader_data", []) + assignment.sandbox_data
+    return list(dict.fromkeys(paths))
+
+
 def _data_entries(assignment, paths):
     """data/PATH for each data path grading reads, checked against the manifest's sha256, so a
     stale or half-copied data/ folder can never be shipped."""
@@ -93,6 +104,5 @@ def entries(assignment):
     result.update(read_tree(os.path.join(root, "autograder"), "autograder/"))
     result.update(read_tree(assignment.folder, f"assignments/{assignment.name}/"))
     result.update(read_tree(reference, f"solutions/{assignment.name}/"))
-    result.update(_data_entries(assignment, hidden_data(assignment) + [
-        rel for rel in assignment.sandbox_data if rel not in hidden_data(assignment)]))
+    result.update(_data_entries(assignment, grading_data(assignment)))
     return result

@@ -70,3 +70,8 @@ def test_a3_autograder_zip_carries_the_heldout_gold_and_the_sandbox_data():
     for rel in (HELDOUT, "ud-english-ewt/en_ewt-ud-train.conllu.gz", "ud-english-ewt/en_ewt-ud-dev.conllu"):
         assert "data/" + rel in entries, rel
     assert "solutions/a3/utils/attachment.py" in entries
+
+
+def test_a1_autograder_zip_carries_the_corpus_its_timing_test_reads():
+    entries = autograder_zip.entries(configmod.load("a1"))
+    assert "data/wiki-en-10M/wiki-en-2015-10M.txt.gz" in entries
