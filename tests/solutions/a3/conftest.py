@@ -35,6 +35,7 @@ def a3():
             pu=importlib.import_module("utils.parser_utils"),
             gu=importlib.import_module("utils.general_utils"),
             att=importlib.import_module("utils.attachment"),
+            conll=importlib.import_module("utils.conll"),
             run=importlib.import_module("run"),
             dir=A3,
         )

@@ -1,8 +1,6 @@
 """utils/parser_utils.py of the a3 reference: reading, vocabulary, oracle, features,
 prediction without gold heads, loading weights."""
-import gzip
 import hashlib
-import io
 import os
 import subprocess
 import sys
@@ -10,38 +8,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-
-CONLLU = """\
-# sent_id = toy-1
-# text = I don't know.
-1\tI\tI\tPRON\tPRP\t_\t3\tnsubj\t_\t_
-2-3\tdon't\t_\t_\t_\t_\t_\t_\t_\t_
-2\tdo\tdo\tAUX\tVBP\t_\t4\taux\t_\t_
-3\tn't\tnot\tPART\tRB\t_\t4\tadvmod\t_\t_
-4\tKnow\tknow\tVERB\tVB\t_\t0\troot\t_\t_
-4.1\tknow\tknow\tVERB\tVB\t_\t_\t_\t4:conj\t_
-5\t.\t.\tPUNCT\t.\t_\t4\tpunct\t_\t_
-
-# sent_id = toy-2
-1\tGo\tgo\tVERB\tVB\t_\t0\troot\t_\t_
-
-"""
-
-
-def test_read_conll_skips_multiword_tokens_and_empty_nodes(a3, tmp_path):
-    sents = a3.pu.read_conll(io.StringIO(CONLLU))
-    assert sents[0] == {"word": ["I", "do", "n't", "Know", "."],
-                        "pos": ["PRON", "AUX", "PART", "VERB", "PUNCT"],
-                        "head": [3, 4, 4, 0, 4],
-                        "label": ["nsubj", "aux", "advmod", "root", "punct"]}
-    assert sents[1]["word"] == ["Go"] and len(sents) == 2
-    path = tmp_path / "toy.conllu.gz"
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.write(CONLLU)
-    lower = a3.pu.read_conll(str(path), lowercase=True)
-    assert lower[0]["word"] == ["i", "do", "n't", "know", "."]
-    assert a3.pu.read_conll(str(path), max_example=1) == sents[:1]
-
 
 def test_is_projective(a3):
     assert a3.pu.is_projective([2, 0, 2])
@@ -204,3 +170,31 @@ def test_minibatches(a3):
     y = np.concatenate([b[1] for b in batches])
     assert x.dtype == np.int64 and x.shape == (10, 36) and sorted(x[:, 0]) == list(range(10))
     assert (y.sum(1) == 1).all() and (y.argmax(1) == x[:, 0] % 3).all()
+
+
+def test_word_dropout_in_training_minibatches(a3, small_parser, dev_raw):
+    parser = small_parser
+    instances = parser.create_instances(parser.vectorize(dev_raw[:100]))
+    assert isinstance(instances, a3.pu.TrainingInstances)
+    # rare words are dropped more often than frequent ones; tags and specials never
+    keep = parser.word_keep
+    the, rare = parser.tok2id["the"], parser.tok2id[parser.id2tok[parser.n_tokens - 1]]
+    assert keep[the] > 0.99 and keep[rare] == 0.5 and keep[parser.UNK] == 1 and keep[parser.P_NULL] == 1
+    np.random.seed(0)
+    x = np.concatenate([b[0] for b in a3.pu.minibatches(instances, 256)])
+    clean = np.array([f for f, _, _ in instances])
+    assert x.shape == clean.shape
+    assert not np.array_equal(x[:, :18], clean[:, :18]) or len(clean) == 0
+    # only word features change, and only to UNK
+    xs = x[np.lexsort(x[:, 18:].T)]  # rows are shuffled: compare as multisets of tag columns
+    cs = clean[np.lexsort(clean[:, 18:].T)]
+    assert np.array_equal(xs[:, 18:], cs[:, 18:])
+    changed = set(np.unique(x[:, :18])) - set(np.unique(clean[:, :18]))
+    assert changed <= {parser.UNK}
+    dropped = (x[:, :18] == parser.UNK).sum() - (clean[:, :18] == parser.UNK).sum()
+    expected = (1 - keep[clean[:, :18]]).sum()
+    assert abs(dropped - expected) < 5 * np.sqrt(expected) + 5
+    # with everything kept there is nothing to drop
+    plain = a3.pu.TrainingInstances(np.ones(parser.n_tokens, dtype=np.float32), parser.UNK, instances)
+    x = np.concatenate([b[0] for b in a3.pu.minibatches(plain, 256)])
+    assert (x[:, :18] == parser.UNK).sum() == (clean[:, :18] == parser.UNK).sum()

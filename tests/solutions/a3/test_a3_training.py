@@ -66,3 +66,32 @@ def test_debug_mode_end_to_end(a3, tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "skipped" in proc.stdout and "- dev UAS" in proc.stdout
     assert out.exists()
+
+
+def test_learning_rate_decays_each_epoch(a3, small_parser, dev_raw, tmp_path, monkeypatch, one_thread):
+    """train(..., lr_decay=g) multiplies the rate by g after every epoch; the default keeps
+    the course's constant rate."""
+    parser = small_parser
+    instances = parser.create_instances(parser.vectorize(a3.pu.load_train_set(reduced=True)[:20]))
+    dev = parser.vectorize(dev_raw[:5])
+    emb, _ = a3.pu.build_embeddings(parser, None)
+    rates = []
+
+    def record(parser, train_data, dev_data, optimizer, loss_func, batch_size):
+        rates.append(optimizer.param_groups[0]["lr"])
+        return len(rates) / 10  # a rising "dev UAS": every epoch saves
+
+    monkeypatch.setattr(a3.run, "train_for_epoch", record)
+    for decay in (0.5, 1.0):
+        parser.model = a3.pm.ParserModel(emb, hidden_size=8)
+        a3.run.train(parser, instances, dev, str(tmp_path / "w"), n_epochs=3, lr=0.004, lr_decay=decay)
+    parser.model = a3.pm.ParserModel(emb, hidden_size=8)
+    a3.run.train(parser, instances, dev, str(tmp_path / "w"), n_epochs=2, lr=0.004)
+    assert rates == pytest.approx([0.004, 0.002, 0.001, 0.004, 0.004, 0.004, 0.004, 0.004])
+
+
+def test_parsing_the_missing_test_set_says_so(a3, small_parser, capsys):
+    """A 2021 run.py ends with parser.parse(test_data); students have no test set."""
+    uas, dependencies = small_parser.parse(None)
+    assert uas != uas and dependencies == []  # NaN
+    assert "the grader holds it out" in capsys.readouterr().out
