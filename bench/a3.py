@@ -45,7 +45,7 @@ def train(extra_args):
     dev = [float(x) for x in re.findall(r"- dev UAS: ([\d.]+)", log)]
     test = re.search(r"- test UAS: ([\d.]+) \(without punctuation: ([\d.]+)", log)
     minutes = re.search(r"training took ([\d.]+) minutes", log)
-    skipped = re.search(r"(\d+) non-projective", log)
+    skipped = re.search(r"skipped (\d+) of \d+ training sentences", log)
     vectors = re.search(r"(word vectors [^\n]*|random normal[^\n]*)", log)
     return {"wall_s": round(seconds, 1), "train_minutes": float(minutes.group(1)) if minutes else None,
             "epochs": len(dev), "dev_uas_per_epoch": dev, "best_dev_uas": max(dev) if dev else None,

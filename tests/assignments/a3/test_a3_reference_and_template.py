@@ -51,3 +51,12 @@ def test_template_scores_zero(tmp_path):
             assert "model.weights is not in your submission" in t["output"], t
         else:
             assert "not implemented yet" in t["output"], t
+
+
+def test_handout_states_the_configured_uas_bars():
+    """Recalibrating the bars in config.json without the handout would mislead students."""
+    with open(f"{A3.folder}/handout.md") as f:
+        handout = " ".join(f.read().split())
+    bars = A3.thresholds
+    assert f"A UAS of {bars['uas_full']:g} or more earns all {A3.points['2.12']} points" in handout
+    assert f"{bars['uas_floor']:g} or less none" in handout

@@ -178,3 +178,17 @@ class TestAsRoot:
     def test_process_limit(self, sandbox):
         made, error = sandbox.call("m", "forks", 200)
         assert error in ("BlockingIOError", "OSError") and made < 200
+
+
+def test_compile_time_warnings_are_not_shown_as_student_output(workdir):
+    """The 2021 a3 starter has `x is "right"`: Python warns when it compiles the file, and
+    that warning is the starter's, not something the student's code printed."""
+    with open(os.path.join(workdir, "starter.py"), "w") as f:
+        f.write('def side(x):\n    print("called")\n    return x is "right"\n')
+    os.chmod(os.path.join(workdir, "starter.py"), 0o644)
+    sb = Sandbox(workdir, Limits(), student_files=["starter.py"])
+    try:
+        assert sb.call("starter", "side", "left") is False
+        assert sb.take_output() == "called\n"
+    finally:
+        sb.close()

@@ -177,9 +177,11 @@ def test_word_dropout_in_training_minibatches(a3, small_parser, dev_raw):
     instances = parser.create_instances(parser.vectorize(dev_raw[:100]))
     assert isinstance(instances, a3.pu.TrainingInstances)
     # rare words are dropped more often than frequent ones; tags and specials never
-    keep = parser.word_keep
-    the, rare = parser.tok2id["the"], parser.tok2id[parser.id2tok[parser.n_tokens - 1]]
-    assert keep[the] > 0.99 and keep[rare] == 0.5 and keep[parser.UNK] == 1 and keep[parser.P_NULL] == 1
+    keep, alpha = parser.word_keep, a3.pu.Config.word_dropout
+    assert alpha > 0
+    the, rare = parser.tok2id["the"], parser.tok2id[parser.id2tok[parser.n_tokens - 1]]  # seen once
+    assert keep[the] > 0.99 and keep[rare] == pytest.approx(1 / (1 + alpha))
+    assert keep[parser.UNK] == 1 and keep[parser.P_NULL] == 1
     np.random.seed(0)
     x = np.concatenate([b[0] for b in a3.pu.minibatches(instances, 256)])
     clean = np.array([f for f, _, _ in instances])

@@ -68,6 +68,7 @@ def test_debug_mode_end_to_end(a3, tmp_path):
     assert out.exists()
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of:UserWarning")  # no optimizer steps here
 def test_learning_rate_decays_each_epoch(a3, small_parser, dev_raw, tmp_path, monkeypatch, one_thread):
     """train(..., lr_decay=g) multiplies the rate by g after every epoch; the default keeps
     the course's constant rate."""
