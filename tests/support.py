@@ -2,6 +2,7 @@
 import ast
 import dataclasses
 import os
+import random
 import shutil
 
 from autograder import config as configmod
@@ -99,6 +100,16 @@ def copy_tree(src, dest):
 
 
 # ----- known-buggy variants (tests/assignments/aN/test_variants.py) ---------------
+def pin_seed(monkeypatch, seed=None):
+    """The grading seed of one test: `seed` if given, else $NLPGRADE_SEED (to replay a
+    failure whose message named it), else a fresh one. Set for the grader and returned
+    for the failure messages."""
+    if seed is None:
+        seed = int(os.environ.get("NLPGRADE_SEED") or random.randrange(2**31))
+    monkeypatch.setenv("NLPGRADE_SEED", str(seed))
+    return seed
+
+
 def check_variants_cover(variants, test_functions, assignment):
     """Together the variants fail every graded test, and each test names its functions."""
     covered = set().union(*(expected for _, expected in variants.values()))

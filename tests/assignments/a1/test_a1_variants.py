@@ -4,12 +4,11 @@ Each variant is the reference notebook with one function replaced in its code ce
 Together they fail every graded test at least once. A 2021-style notebook (sklearn's
 TruncatedSVD, top-level work the grader must not run) keeps full marks.
 """
-import random
 
 import pytest
 
 from autograder import config as configmod
-from support import check_variant_result, check_variants_cover, grade, lost, make_submission
+from support import check_variant_result, check_variants_cover, grade, lost, make_submission, pin_seed
 
 A1 = configmod.load("a1")
 NB = "exploring_word_vectors.ipynb"
@@ -143,8 +142,7 @@ def reduce_to_k_dim(M, k=2):
 
 
 def grade_variant(patches, tmp_path, monkeypatch, seed=None):
-    seed = random.randrange(2**31) if seed is None else seed
-    monkeypatch.setenv("NLPGRADE_SEED", str(seed))
+    seed = pin_seed(monkeypatch, seed)
     sub = make_submission(tmp_path / "sub", assignment="a1", patches={NB: patches})
     return grade(sub, assignment="a1", results_path=tmp_path / "results.json"), seed
 

@@ -7,14 +7,15 @@ the variants fail every graded test of a2 at least once: a test that no bug can 
 checks nothing.
 
 Inputs of the hidden tests are random; each grading run here pins NLPGRADE_SEED to a
-fresh random seed that failure messages print, so a surprise can be replayed.
+fresh random seed that failure messages print, so a surprise can be replayed (set
+NLPGRADE_SEED to it).
 """
 import random
 
 import pytest
 
 from autograder import config as configmod
-from support import check_variant_result, check_variants_cover, grade, lost, make_submission
+from support import check_variant_result, check_variants_cover, grade, lost, make_submission, pin_seed
 
 A2 = configmod.load("a2")
 
@@ -349,8 +350,7 @@ REGRESSION_SEEDS = [("naive_no_max_subtraction", "4.3", 92), ("cross_entropy_no_
 
 def grade_variant(name, tmp_path, monkeypatch, seed=None):
     patches, _ = VARIANTS[name]
-    seed = random.randrange(2**31) if seed is None else seed
-    monkeypatch.setenv("NLPGRADE_SEED", str(seed))
+    seed = pin_seed(monkeypatch, seed)
     sub = make_submission(tmp_path / "sub", patches=patches)
     return grade(sub, results_path=tmp_path / "results.json"), seed
 

@@ -3,14 +3,13 @@
 Each variant is the reference with whole functions replaced (and the quickly trained
 model.weights, see conftest). Together they fail every graded test at least once.
 """
-import random
 import shutil
 
 import pytest
 
 from autograder import config as configmod
 from quick_model import QUICK_THRESHOLDS
-from support import check_variant_result, check_variants_cover, grade, make_submission
+from support import check_variant_result, check_variants_cover, grade, make_submission, pin_seed
 
 A3 = configmod.load("a3")
 PT, PM, RUN = "parser_transitions.py", "parser_model.py", "run.py"
@@ -160,8 +159,7 @@ def test_variants_cover_every_graded_test():
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weights):
     patches, expected = VARIANTS[name]
-    seed = random.randrange(2**31)
-    monkeypatch.setenv("NLPGRADE_SEED", str(seed))
+    seed = pin_seed(monkeypatch)
     sub = make_submission(tmp_path / "sub", assignment="a3", patches=patches, drop=("model.weights",))
     shutil.copy(quick_weights, tmp_path / "sub" / "model.weights")
     res = grade(sub, assignment="a3", results_path=tmp_path / "results.json", thresholds=QUICK_THRESHOLDS)
