@@ -230,7 +230,8 @@ def _grade(assignment, submission_path, hidden, log):
                         "order": recorded(t, "__leaderboard_sort_order__", "desc")}
                        for _, t in tests if recorded(t, "__leaderboard_value__") is not None]
         return results.build(entries, time.monotonic() - started, "\n".join(session.notes),
-                             leaderboard, extra_data={"sandbox_seconds": round(session.budget.spent, 3)})
+                             leaderboard, extra_data={"sandbox_seconds": round(session.budget.spent, 3),
+                                         "sandbox_isolation": session.isolation})
 
 
 def engine_failure(assignment, hidden, exc_text, elapsed):

@@ -66,7 +66,7 @@ def write(results, path):
     with os.fdopen(fd, "w") as f:
         json.dump(results, f, indent=2, allow_nan=False)
         f.write("\n")
-    os.chmod(tmp, 0o644)
+    os.chmod(tmp, 0o600)  # names, scores, staff notes: no one else reads them
     os.replace(tmp, path)
 
 

@@ -3,18 +3,34 @@
 Used by `nlpgrade grade` and by graded tests run under plain pytest (a student at home,
 or staff checking a folder): both stage the submission the same way, so the same
 limits and privileges apply.
+
+Isolation of one grading, as root: its own sandbox uid (privileges.lease_identity),
+which owns the staging folder (0700) and nothing else; the grader's private folders
+made unreadable to others; the kernel layers of confine.py in the worker. The student's
+writes are capped (`GuardedSandbox`): bytes and files added to the staging folder are
+checked while each request runs and after it, and, where Landlock is off, files the uid
+left in /tmp, /var/tmp and /dev/shm are found after each request, removed and reported
+as the student's failure. When the session closes every process of the uid is killed
+and every file it owns there removed, before the uid is released.
 """
 import os
 import shutil
 import stat
+import sys
 import tempfile
+import threading
 
 from . import data as datamod
 from . import harness
 from .sandbox import Budget, Sandbox
-from .sandbox.privileges import (become_subreaper, give_to, kill_leftovers,
-                                 protect_private_paths, sandbox_identity)
+from .sandbox.errors import SubmissionError
+from .sandbox.privileges import (become_subreaper, give_to, kill_all, kill_leftovers,
+                                 lease_identity, protect_private_paths, sweep_files)
 from .submission import Submission, SubmissionProblem, all_files, collect, stage
+
+DISK_MB = 512         # bytes a grading may add to its staging folder (weights, plots, scratch)
+FILES = 5000          # files and folders it may add there
+WATCH_S = 0.5         # how often the staging folder is measured while a request runs
 
 
 def _private_tempdir():
@@ -35,6 +51,116 @@ def stage_data(assignment, folder):
         shutil.copyfile(datamod.path(rel, data_dir), target)
 
 
+class QuotaExceeded(SubmissionError):
+    """The student's code wrote more, or elsewhere, than a grading may."""
+
+
+def usage(folder):
+    """(bytes on disk, entries) under `folder`, not following links."""
+    size, count = 0, 0
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            size += st.st_blocks * 512
+            count += 1
+    return size, count
+
+
+class GuardedSandbox(Sandbox):
+    """The student's sandbox, with its writes capped and checked on the trusted side."""
+
+    def __init__(self, *args, disk_mb=DISK_MB, files=FILES, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base_bytes, self.base_files = usage(self.workdir)
+        self._staged = {os.path.join(r, n) for r, ds, fs in os.walk(self.workdir) for n in ds + fs}
+        self.cap_bytes, self.cap_files = disk_mb * 2**20, files
+
+    def _over(self):
+        size, count = usage(self.workdir)
+        added_bytes, added_files = size - self.base_bytes, count - self.base_files
+        if added_bytes > self.cap_bytes or added_files > self.cap_files:
+            return (f"your code wrote {added_files} files and {added_bytes / 2**20:.0f} MB in its "
+                    f"working folder, over the grader's limit ({self.cap_files} files, "
+                    f"{self.cap_bytes // 2**20} MB)")
+        return None
+
+    def _watch(self, done, proc):
+        while not done.wait(WATCH_S):
+            if self._over():  # stop it now: the check after the request says why
+                try:
+                    os.killpg(proc.pid, 9)
+                except OSError:
+                    pass
+                return
+
+    def _request(self, req, timeout, what):
+        if req.get("op") == "ping":
+            return super()._request(req, timeout, what)
+        done = threading.Event()
+        watcher = None
+        if self.proc is not None:
+            watcher = threading.Thread(target=self._watch, args=(done, self.proc), daemon=True)
+            watcher.start()
+        try:
+            return super()._request(req, timeout, what)
+        finally:
+            done.set()
+            if watcher is not None:
+                watcher.join()
+            self._check(what)
+
+    def _check(self, what):
+        over = self._over()
+        outside = []
+        if self.identity is not None and not self.confinement.get("landlock", "").startswith("on"):
+            outside = sweep_files(self.identity.uid, skip=[self.workdir])
+        if not over and not outside:
+            return
+        self.kill()
+        if over:
+            self._remove_added()
+        what = what() if callable(what) else what
+        if over:
+            raise QuotaExceeded(f"{what}: {over}; they were removed and the process running "
+                                "your code was restarted")
+        shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+        raise QuotaExceeded(f"{what}: your code wrote files outside its working folder ({shown}); "
+                            "they were removed. Write scratch files in the working folder, or "
+                            "through the tempfile module")
+
+    def _remove_added(self):
+        """Bring the folder back under its caps: remove what the student's code added
+        (largest first) until it fits."""
+        added = []
+        for root, dirs, files in os.walk(self.workdir):
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                added.append((st.st_blocks, st.st_mtime, path))
+        staged_before = self._staged
+        for _, _, path in sorted(added, reverse=True):
+            if path in staged_before:
+                continue
+            if not self._over():
+                return
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if self._over():  # many empty folders or files of no size
+            for root, dirs, files in os.walk(self.workdir, topdown=False):
+                for name in dirs:
+                    path = os.path.join(root, name)
+                    if path not in staged_before:
+                        shutil.rmtree(path, ignore_errors=True)
+
+
 class Session:
     """Stages `submission_path` (a folder or a zip) and opens the sandboxes over it.
 
@@ -47,6 +173,7 @@ class Session:
         self.scratch = _private_tempdir()
         self.identity = None
         self.context = None
+        self.left_behind = []
         try:
             self._open(submission_path, with_reference)
         except BaseException:
@@ -71,15 +198,15 @@ class Session:
                                                  if os.path.exists(os.path.join(provided_from, p))],
                             os.path.join(self.scratch, "student"))
         stage_data(a, student_dir)
-        self.identity = sandbox_identity()
+        self.identity = lease_identity()  # this grading's own uid (None unless root)
         if self.identity is not None:
             become_subreaper()
         protect_private_paths(a.root, self.identity)
         give_to(student_dir, self.identity)
         os.chmod(student_dir, 0o700)
         self.budget = Budget(a.limits.total_s)
-        student = Sandbox(student_dir, a.limits, a.student_files, present=list(sub.files),
-                          budget=self.budget)
+        student = GuardedSandbox(student_dir, a.limits, a.student_files, present=list(sub.files),
+                                 budget=self.budget, identity=self.identity)
         reference = None
         if with_reference and has_reference:
             ref_dir = os.path.join(self.scratch, "reference")
@@ -90,11 +217,38 @@ class Session:
             reference = Sandbox(ref_dir, a.limits, untrusted=False, label="the reference")
         self.context = harness.GradingContext(a, student, reference)
 
+    @property
+    def isolation(self):
+        """Which isolation layers protected this grading: for staff only (results.json's
+        top-level extra_data, which Gradescope does not show students, and our stderr)."""
+        student = self.context.student if self.context is not None else None
+        layers = {"user": f"own uid {self.identity.uid}" if self.identity is not None
+                  else "off: not root, student code runs as the grader's user"}
+        confinement = getattr(student, "confinement", None) or {}
+        layers["landlock"] = confinement.get("landlock", "not started")
+        layers["seccomp"] = confinement.get("seccomp", "not started")
+        return layers
+
     def close(self):
         if self.context is not None:
+            if os.geteuid() == 0:  # staff log; a student at home is told nothing
+                layers = self.isolation
+                note = "; ".join(f"{k}: {v}" for k, v in layers.items())
+                if any(v.startswith("off") for v in layers.values()):
+                    note += " (a layer is off: the grading is less isolated than designed)"
+                print(f"nlpgrade: sandbox isolation: {note}", file=sys.stderr)
             self.context.close()
-        kill_leftovers(self.identity)
+        if self.identity is not None:
+            kill_all(self.identity)
+        kill_leftovers(self.identity)  # and reap those that were our children
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.identity is not None:
+            self.left_behind = sweep_files(self.identity.uid)
+            if self.left_behind:
+                print(f"nlpgrade: removed {len(self.left_behind)} files the sandbox left outside "
+                      f"its folder: {', '.join(self.left_behind[:5])}", file=sys.stderr)
+            self.identity.release()
+            self.identity = None
 
     def __enter__(self):
         return self

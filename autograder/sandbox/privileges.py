@@ -1,14 +1,31 @@
-"""Which user student code runs as.
+"""Which user student code runs as, and what it may leave behind.
 
-As root (Gradescope runs us as root) student code runs as an unprivileged user, by
-default `nlpgrade-sandbox` (created by the autograder's setup.sh), else `nobody`. Not as
-root (a student at home) there is nobody to drop to, and we run as ourselves.
+As root (Gradescope runs us as root) every grading leases its own sandbox identity: a
+uid and gid from a reserved range (no passwd entry is needed), held by an flock on a
+root-only lock file, so the lease ends with the grading process however it ends. No two
+concurrent gradings (`nlpgrade batch --jobs N`, parallel test runs) share a uid, so none
+can read, write, signal or trace another's files or processes. Before a uid is handed
+out, whatever an earlier holder that crashed left (processes, files in /tmp, /var/tmp,
+/dev/shm) is killed and removed.
+
+Not as root (a student at home) there is nobody to drop to, and we run as ourselves.
+
+NLPGRADE_SANDBOX_UIDS=FIRST-LAST changes the range (default 62000-62999); a uid or gid
+with a passwd or group entry is never used.
 """
+import errno
+import fcntl
+import grp
 import os
 import pwd
-from dataclasses import dataclass
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
 
-DEFAULT_USERS = ("nlpgrade-sandbox", "nobody")
+DEFAULT_UIDS = (62000, 62999)
+LOCK_DIR = "/run/nlpgrade-sandbox"        # root-only; /run is cleared at boot
+SWEPT = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may create files
 
 
 @dataclass
@@ -17,35 +34,168 @@ class Identity:
     gid: int
     name: str
     nproc_base: int  # processes this user already runs: RLIMIT_NPROC counts them all
+    lock_fd: int = field(default=-1, repr=False, compare=False)
+
+    def release(self):
+        """End the lease (closing the lock file drops the flock)."""
+        fd, self.lock_fd = self.lock_fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 def count_processes(uid):
+    """Living (not zombie) processes whose real or effective uid is `uid`."""
     n = 0
     for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.stat(f"/proc/{pid}").st_uid == uid:
-                    n += 1
-            except OSError:
-                pass
+        if pid.isdigit() and _runs_as(pid, uid):
+            n += 1
     return n
 
 
-def sandbox_identity():
-    """The Identity to run student code as, or None when we cannot drop privileges."""
+def _runs_as(pid, uid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except (OSError, ValueError):
+        return False
+    if fields.get("State", "").strip().startswith("Z"):
+        return False
+    ids = fields.get("Uid", "").split()
+    return str(uid) in ids[:3]
+
+
+def uid_range():
+    text = os.environ.get("NLPGRADE_SANDBOX_UIDS", "")
+    try:
+        first, last = (int(x) for x in text.split("-", 1))
+    except ValueError:
+        return DEFAULT_UIDS
+    return (first, last) if 0 < first <= last else DEFAULT_UIDS
+
+
+def _taken(uid):
+    """A uid/gid some account or group uses: never ours to hand out or clean."""
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(uid)
+            return True
+        except KeyError:
+            pass
+    return False
+
+
+def _lock_dir():
+    os.makedirs(LOCK_DIR, mode=0o700, exist_ok=True)
+    st = os.lstat(LOCK_DIR)
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0:
+        raise RuntimeError(f"{LOCK_DIR} is not a directory owned by root: cannot lease sandbox uids")
+    if st.st_mode & 0o077:
+        os.chmod(LOCK_DIR, 0o700)
+    return LOCK_DIR
+
+
+def lease_identity():
+    """Lease a free sandbox uid for this grading; None when we are not root.
+
+    The flock is held on a file descriptor that is not inherited by children, so the
+    lease lasts exactly as long as this process (or `Identity.release`)."""
     if os.geteuid() != 0:
         return None
-    wanted = os.environ.get("NLPGRADE_SANDBOX_USER")
-    for name in ([wanted] if wanted else []) + list(DEFAULT_USERS):
+    folder = _lock_dir()
+    first, last = uid_range()
+    start = first + (os.getpid() % (last - first + 1))  # spread, fewer collisions to skip
+    for i in range(last - first + 1):
+        uid = first + (start - first + i) % (last - first + 1)
+        if _taken(uid):
+            continue
+        fd = os.open(os.path.join(folder, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
+                     | os.O_CLOEXEC, 0o600)
         try:
-            pw = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if pw.pw_uid == 0:
-            continue
-        return Identity(pw.pw_uid, pw.pw_gid, name, count_processes(pw.pw_uid))
-    raise RuntimeError("running as root but no unprivileged user exists to run student code "
-                       f"(tried {', '.join(DEFAULT_USERS)})")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                continue
+            raise
+        identity = Identity(uid, uid, f"uid {uid}", 0, fd)
+        try:
+            scrub(identity)  # what a crashed earlier holder left
+            identity.nproc_base = count_processes(uid)
+        except BaseException:
+            identity.release()
+            raise
+        return identity
+    raise RuntimeError(f"no free sandbox uid in {first}-{last}: {last - first + 1} gradings "
+                       "running at once? (NLPGRADE_SANDBOX_UIDS widens the range)")
+
+
+def kill_all(identity, rounds=50):
+    """SIGKILL every process of the identity's uid, wherever it is in the process tree.
+
+    A short-lived child takes the uid and sends kill(-1, SIGKILL): the kernel delivers it
+    to every process that uid may signal, that is, exactly its own."""
+    if identity is None:
+        return 0
+    killed = 0
+    for _ in range(rounds):
+        if not count_processes(identity.uid):
+            return killed
+        killed += 1
+        pid = os.fork()
+        if pid == 0:  # only system calls here: safe after fork in a threaded process
+            try:
+                os.setgroups([])
+                os.setgid(identity.gid)
+                os.setuid(identity.uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.005)
+    return killed
+
+
+def sweep_files(uid, roots=SWEPT, skip=()):
+    """Remove what `uid` owns under `roots` (not following links); return the paths."""
+    removed = []
+    skip = {os.path.realpath(s) for s in skip}
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            keep = []
+            for name in dirs:
+                path = os.path.join(folder, name)
+                if path in skip:
+                    continue
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if st.st_uid == uid:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+                else:
+                    keep.append(name)
+            dirs[:] = keep
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    if os.lstat(path).st_uid == uid:
+                        os.unlink(path)
+                        removed.append(path)
+                except OSError:
+                    pass
+    return removed
+
+
+def scrub(identity, skip=()):
+    """Kill the identity's processes and remove its files outside `skip`; return the
+    paths removed."""
+    if identity is None:
+        return []
+    kill_all(identity)
+    return sweep_files(identity.uid, skip=skip)
 
 
 def give_to(path, identity):
@@ -60,10 +210,12 @@ def give_to(path, identity):
 
 def private_paths(root):
     """The grader's own files that student code must not read: reference solutions,
-    hidden tests, hidden data."""
+    hidden tests, data (and the default data mirror), the repository's history, built
+    zips."""
     # data/ too: hidden gold sits there at its manifest path (the public data reaches
     # students in their starter zip, never through the grader's copy)
-    paths = [os.path.join(root, "solutions"), os.path.join(root, "data")]
+    paths = [os.path.join(root, name) for name in ("solutions", "data", ".git", "dist")]
+    paths.append(os.path.normpath(os.path.join(root, "..", "shared", "data")))  # `make setup`'s MIRROR
     assignments = os.path.join(root, "assignments")
     if os.path.isdir(assignments):
         paths += [os.path.join(assignments, a, "tests", "hidden") for a in sorted(os.listdir(assignments))]
@@ -74,14 +226,19 @@ def protect_private_paths(root, identity):
     """As root, make the grader's private folders unreadable to everyone else.
 
     Only permissions change (git does not track them). On Gradescope setup.sh does the
-    same to /autograder/source; here it covers a root run from a checkout.
-    """
+    same to /autograder/source; here it covers a root run from a checkout. A folder whose
+    mode cannot change (a read-only mount) is left to the kernel layer (confine.py)."""
     if identity is None:
         return []
-    protected = private_paths(root)
-    for path in protected:
+    protected = []
+    for path in private_paths(root):
         mode = os.stat(path).st_mode
-        os.chmod(path, mode & ~0o077)
+        try:
+            if mode & 0o077:
+                os.chmod(path, mode & ~0o077)
+            protected.append(path)
+        except OSError:
+            pass
     return protected
 
 

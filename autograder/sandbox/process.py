@@ -18,13 +18,15 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from . import codec
 from .errors import (MissingFile, StudentCrashed, StudentException, StudentTimeout,
                      SubmissionError, UnreadableReply, BudgetExhausted)
 from ..describe import call_text
-from .privileges import sandbox_identity
+from . import confine
+from .privileges import lease_identity
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _BOOT = (
@@ -41,7 +43,8 @@ _BOOT = (
 # module called `codec` (say) can neither shadow nor replace them.
 _PRIVATE_MODULES = (("_nlpgrade_codec", os.path.join(HERE, "codec.py")),
                     ("_nlpgrade_nbfilter", os.path.join(HERE, "..", "notebook", "ast_filter.py")),
-                    ("_nlpgrade_nbimport", os.path.join(HERE, "..", "notebook", "importer.py")))
+                    ("_nlpgrade_nbimport", os.path.join(HERE, "..", "notebook", "importer.py")),
+                    ("_nlpgrade_confine", os.path.join(HERE, "confine.py")))
 
 
 @dataclass
@@ -106,17 +109,48 @@ def _widen_pipe(fd, size=1 << 20):
         pass
 
 
+def _private_tmp(path, identity):
+    """The worker's TMPDIR, owned by its user (the folder may be ours, not its); a link
+    or file planted there is never followed: the worker then has no TMPDIR of its own."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        if identity is not None:
+            os.fchown(fd, identity.uid, identity.gid)
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
 class Sandbox:
     """A worker process running the code in `workdir`, restarted whenever it dies.
 
     `student_files` names the files a student submits (e.g. {"word2vec.py"}); `present`
-    those actually there. `untrusted=True` runs the worker as the sandbox user when we
-    are root; the reference runs as ourselves, in a directory the sandbox user cannot read.
+    those actually there. `untrusted=True` runs the worker as `identity` (a sandbox uid
+    leased for this grading, see privileges.py; one is leased for this sandbox alone when
+    none is given and we are root) and confines it (confine.py); the reference runs as
+    ourselves, in a directory the sandbox user cannot read. `identity` is None when no
+    user drop is possible (not root); `confinement` says which kernel layers the worker
+    applied (read from it before any student code ran).
     """
 
     def __init__(self, workdir, limits=None, student_files=(), present=None, untrusted=True,
-                 label="your code", budget=None):
+                 label="your code", budget=None, identity=None):
         self.workdir = os.path.abspath(workdir)
+        if untrusted and identity is None:
+            identity = lease_identity()  # None unless root
+            if identity is not None:  # ours alone: the lease ends with this object
+                weakref.finalize(self, identity.release)
+        self.identity = identity if untrusted else None
+        self.confinement = {}
         self.limits = limits or Limits()
         # module name -> the file that is that module (a .py, or a notebook imported as one)
         self.student_modules = {os.path.splitext(f)[0]: f for f in student_files
@@ -136,7 +170,9 @@ class Sandbox:
     # ----- process life -------------------------------------------------------------
     def _env(self):
         n = str(self.limits.threads)
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": self.workdir,
+        # TMPDIR: a private folder in staging (the worker makes it), so that tempfile
+        # never writes where other users, or the cleanup, cannot see
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": os.path.join(self.workdir, ".tmp"),
                "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(self.workdir, ".mpl"),
                "NLPGRADE_DATA_DIR": os.path.join(self.workdir, "data"),  # see Session
@@ -152,13 +188,15 @@ class Sandbox:
             _widen_pipe(fd)
         limits = {"cpu_s": self.limits.cpu_s, "memory_mb": self.limits.memory_mb,
                   "file_mb": self.limits.file_mb}
-        identity = sandbox_identity() if self.untrusted else None
+        identity = self.identity
         kwargs = {}
+        _private_tmp(os.path.join(self.workdir, ".tmp"), identity)
         if identity is not None:
             kwargs.update(user=identity.uid, group=identity.gid, extra_groups=[])
             limits["nproc"] = identity.nproc_base + self.limits.processes
         settings = {"workdir": self.workdir, "limits": limits,
-                    "output_chars": self.limits.output_chars}
+                    "output_chars": self.limits.output_chars,
+                    "confine": confine.plan(self.workdir) if self.untrusted else None}
         cmd = [sys.executable, "-I", "-c", _BOOT,
                *(f"{name}={os.path.normpath(path)}" for name, path in _PRIVATE_MODULES),
                os.path.join(HERE, "worker.py"), str(to_worker_r), str(from_worker_w),
@@ -181,6 +219,15 @@ class Sandbox:
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stdout,), daemon=True)
         self._drain.start()
         try:
+            # the worker's first frame says which kernel layers it applied; no student
+            # code has run yet, so it can be believed
+            try:
+                status = self._read_reply(time.monotonic() + self.limits.import_timeout_s)
+            except (TimeoutError, EOFError, codec.CodecError) as exc:
+                code = self.kill()
+                raise SubmissionError(f"no status from the worker ({type(exc).__name__}, exit status "
+                                      f"{code}): {self.raw_output()[-2000:]}") from None
+            self.confinement = status.get("confinement") or {} if isinstance(status, dict) else {}
             self._request({"op": "ping"}, self.limits.import_timeout_s, "starting the sandbox")
         except SubmissionError as exc:  # no student code has run yet: this one is ours
             raise SandboxStartError(f"the sandbox worker did not start: {exc}") from None

@@ -27,8 +27,9 @@ import warnings
 try:  # loaded by file path under a private name, so a student module named codec is harmless
     import _nlpgrade_codec as codec
     import _nlpgrade_nbimport as notebooks
+    import _nlpgrade_confine as confine
 except ImportError:  # imported normally (tests of the worker itself)
-    from autograder.sandbox import codec
+    from autograder.sandbox import codec, confine
     from autograder.notebook import importer as notebooks
 
 
@@ -176,6 +177,15 @@ def main():
     warnings.filterwarnings("ignore", category=SyntaxWarning)
     worker = Worker(settings["workdir"], settings.get("output_chars", 20000))
     apply_limits(settings.get("limits", {}))
+    # tempfile's folder, private to this sandbox (TMPDIR points into the staging folder)
+    try:  # the trusted side made it; a folder we cannot write is only the student's loss
+        os.makedirs(os.environ.get("TMPDIR") or ".tmp", mode=0o700, exist_ok=True)
+    except OSError:
+        pass
+    # kernel layers last, once nothing outside staging needs writing; the trusted side
+    # reads this first frame (sent before any student code runs) for its staff notes
+    status = confine.apply(settings["confine"]) if settings.get("confine") else {}
+    codec.write_frame(outbox, {"confinement": status})
     while True:
         try:
             req = codec.read_frame(inbox)
