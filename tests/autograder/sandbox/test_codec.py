@@ -65,3 +65,187 @@ def test_buffer_size_must_match_shape():
     forged = frame.replace(b"[4]", b"[5]")
     with pytest.raises(codec.CodecError):
         codec.loads(forged)
+
+
+# ----- frames a hostile student could write to the reply pipe ---------------------------
+# Student code can replace the worker's request handler or write raw bytes to its reply
+# pipe, so `loads` must survive any bytes: only CodecError, and bounded memory and time.
+import json as _json
+import random
+import struct
+import time
+import tracemalloc
+
+MiB = 1 << 20
+
+
+def forge(header, buffers=(), raw_header=False):
+    """A frame with any JSON header (or raw header bytes) and any buffers."""
+    head = header if raw_header else _json.dumps(header).encode()
+    parts = [struct.pack(">Q", len(head)), head, struct.pack(">Q", len(buffers))]
+    for buf in buffers:
+        parts += [struct.pack(">Q", len(buf)), buf]
+    return b"".join(parts)
+
+
+def peak_of(fn):
+    """(result or the CodecError raised, peak bytes allocated while running fn)."""
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        try:
+            out = fn()
+        except codec.CodecError as exc:
+            out = exc
+        return out, tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_one_buffer_referenced_many_times_is_refused_not_copied():
+    # the attack: one 16 MiB buffer named 40 times took the grader to 1.35 GB
+    buf = bytes(16 * MiB)
+    frame = forge([{"__ndarray__": 0, "dtype": "|u1", "shape": [16 * MiB]}] * 40, [buf])
+    out, peak = peak_of(lambda: codec.loads(frame))
+    assert isinstance(out, codec.CodecError) and "twice" in str(out)
+    assert peak < 2 * 16 * MiB, f"decoding took {peak / MiB:.0f} MiB for a {len(frame) / MiB:.0f} MiB frame"
+    for alias in ({"__bytes__": 0}, {"__npscalar__": {"__ndarray__": 0, "dtype": "|u1", "shape": [1]}}):
+        with pytest.raises(codec.CodecError, match="twice"):
+            codec.loads(forge([{"__bytes__": 0}, alias], [b"x"]))
+
+
+def test_a_deep_header_is_refused_before_parsing():
+    # the attack: 100,000 nested lists made json.loads raise RecursionError
+    for opener, closer in ((b"[", b"]"), (b'{"a":', b"}"), (b'{"__tuple__":[', b"]}")):
+        header = opener * 100_000 + b"1" + closer * 100_000
+        frame = forge(header, raw_header=True)
+        started = time.monotonic()
+        out, peak = peak_of(lambda: codec.loads(frame))
+        assert isinstance(out, codec.CodecError) and "levels deep" in str(out), out
+        assert time.monotonic() - started < 1.0 and peak < 8 * len(header) + 2 * MiB  # no parse
+
+
+def test_depth_limit_counts_structure_not_brackets_inside_strings():
+    deep_text = "[{" * 5000 + '\\"' + "]" * 7 + '"'  # brackets and quotes inside one string
+    value = {"s": deep_text, "t": ("x\\", '"[', "\\\\[", "\\\"{"), "u": [[[[1]]]]}
+    assert codec.loads(codec.dumps(value)) == value
+    nested = 1.0
+    for _ in range(30):  # 30 nested tuples: 60 JSON levels, inside the default 100
+        nested = (nested,)
+    assert codec.loads(codec.dumps(nested)) == nested
+    with pytest.raises(codec.CodecError, match="levels deep"):
+        codec.loads(codec.dumps(nested), codec.DEFAULT_LIMITS.allowing(depth=40))
+
+
+def test_strings_of_any_content_round_trip():
+    rng = random.Random(0)
+    alphabet = '[]{}",:\\ab\x00\x1b\u202e\udc80é😀'
+    for _ in range(300):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        value = [s, {s: (s,)}]
+        assert codec.loads(codec.dumps(value)) == value
+
+
+def test_too_many_values_are_refused_before_parsing():
+    header = b"[" + b"[]," * 999_999 + b"[]]"  # 3 MB that json.loads makes 64 MB of lists
+    frame = forge(header, raw_header=True)
+    out, peak = peak_of(lambda: codec.loads(frame))
+    assert isinstance(out, codec.CodecError) and "values" in str(out), out
+    assert peak < 8 * len(header)
+    big = list(range(codec.DEFAULT_LIMITS.nodes + 1))
+    with pytest.raises(codec.CodecError, match="numpy arrays"):
+        codec.loads(codec.dumps(big))
+    assert codec.loads(codec.dumps(big), codec.DEFAULT_LIMITS.allowing(nodes=10**6)) == big
+
+
+def test_sizes_are_capped():
+    limits = codec.DecodeLimits(frame_bytes=4 * MiB, header_bytes=MiB, string_chars=1000)
+    with pytest.raises(codec.CodecError, match="over the limit"):  # the frame
+        codec.loads(codec.dumps(np.zeros(MiB)), limits)
+    with pytest.raises(codec.CodecError, match="over the limit"):  # the header
+        codec.loads(codec.dumps([0.5] * 300_000), limits)
+    with pytest.raises(codec.CodecError, match="string of 1001"):
+        codec.loads(codec.dumps("x" * 1001), limits)
+    stream = __import__("io").BytesIO(struct.pack(">Q", 2**60))  # refused before reading
+    with pytest.raises(codec.CodecError, match="exceeds"):
+        codec.read_frame(stream)
+
+
+@pytest.mark.parametrize("header", [
+    {"__ndarray__": 0, "dtype": "<f8", "shape": [2**40, 2**40]},   # huge declared shape
+    {"__ndarray__": 0, "dtype": "<f8", "shape": [1] * 40},          # too many dimensions
+    {"__ndarray__": 0, "dtype": "<f8", "shape": [True]},
+    {"__ndarray__": 0, "dtype": "<f8", "shape": ["1"]},
+    {"__ndarray__": 0, "dtype": "<f8", "shape": [1.0]},
+    {"__ndarray__": 0, "dtype": "<f8", "shape": [-1]},
+    {"__ndarray__": 0, "dtype": "<f8", "shape": 1},
+    {"__ndarray__": 1, "dtype": "<f8", "shape": [1]},              # no such buffer
+    {"__ndarray__": -1, "dtype": "<f8", "shape": [1]},
+    {"__ndarray__": "0", "dtype": "<f8", "shape": [1]},
+    {"__ndarray__": 0, "dtype": "f8," * 1000, "shape": [1]},       # structured dtype text
+    {"__ndarray__": 0, "dtype": "<M8", "shape": [1]},
+    {"__ndarray__": 0, "dtype": "<f8", "shape": [1], "more": 1},
+    {"__int__": "9" * 100_000},                                    # int() of it is quadratic on old 3.10
+    {"__int__": "1e5"},
+    {"__float__": "1" * 1000},
+    {"__tuple__": 5},
+    {"__dict__": [[[1], 2]]},                                      # unhashable key
+    {"__dict__": [[1, 2, 3]]},
+    {"__tensor__": 1, "requires_grad": True},
+    {"__npscalar__": {"__ndarray__": 0, "dtype": "<f8", "shape": [1]}, "x": 1},
+    {"__unknown__": 1},
+    {},
+])
+def test_forged_values_raise_codec_error(header):
+    with pytest.raises(codec.CodecError):
+        codec.loads(forge(header, [bytes(8)]))
+
+
+def test_huge_numbers_and_buffer_counts_are_refused_cheaply():
+    started = time.monotonic()
+    with pytest.raises(codec.CodecError, match="digits"):
+        codec.loads(forge(b"[" + b"9" * 1_000_000 + b"]", raw_header=True))
+    frame = forge([], [b""] * 1000)
+    with pytest.raises(codec.CodecError):  # buffers nobody uses are fine, but not a flood
+        codec.loads(frame[:16] + struct.pack(">Q", 2**62) + frame[24:])
+    with pytest.raises(codec.CodecError, match="stray"):
+        codec.loads(codec.dumps([1]) + b"junk")
+    with pytest.raises(codec.CodecError):  # a UTF-16 header cannot sneak past the scan
+        codec.loads(forge("[1]".encode("utf-16"), raw_header=True))
+    assert time.monotonic() - started < 2.0
+
+
+def test_bool_arrays_hold_only_true_and_false():
+    out = codec.loads(forge({"__ndarray__": 0, "dtype": "|b1", "shape": [3]}, [b"\x00\x02\xff"]))
+    assert out.dtype == bool and out.tolist() == [False, True, True]
+    assert out.view(np.uint8).tolist() == [0, 1, 1]
+
+
+def test_zero_dimensional_arrays_stay_zero_dimensional():
+    out = codec.loads(codec.dumps([np.asarray(2.5), np.float32(1.5)]))
+    assert out[0].shape == () and out[0] == 2.5
+    assert isinstance(out[1], np.float32) and out[1] == 1.5
+
+
+def test_mangled_frames_only_ever_raise_codec_error():
+    good = codec.dumps({"ok": True, "value": (np.arange(6.0).reshape(2, 3), [1, "a", b"b"],
+                                              {"k": np.int64(3)}, float("nan")), "output": "hi"})
+    rng = random.Random(1)
+    for _ in range(3000):
+        bad = bytearray(good)
+        for _ in range(rng.randrange(1, 4)):
+            bad[rng.randrange(len(bad))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            bad = bad[:rng.randrange(len(bad))]
+        try:
+            codec.loads(bytes(bad))
+        except codec.CodecError:
+            pass
+
+
+def test_scanning_an_honest_header_is_cheap():
+    value = [f"word{i}" for i in range(200_000)] + list(np.arange(200_000.0).tolist())
+    frame = codec.dumps(value)
+    started = time.monotonic()
+    codec.loads(frame)
+    assert time.monotonic() - started < 1.0
