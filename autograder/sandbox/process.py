@@ -142,6 +142,8 @@ class Sandbox:
     applied (read from it before any student code ran).
     """
 
+    reply_limits = codec.DEFAULT_LIMITS  # what one reply may hold; a call may allow more
+
     def __init__(self, workdir, limits=None, student_files=(), present=None, untrusted=True,
                  label="your code", budget=None, identity=None):
         self.workdir = os.path.abspath(workdir)
@@ -270,30 +272,38 @@ class Sandbox:
         self.kill()
 
     # ----- requests ------------------------------------------------------------------
-    def _read_reply(self, deadline):
-        """Read one frame from the worker, or raise TimeoutError / EOFError."""
-        buf = bytearray()
-        need = 8
-        header_done = False
-        while len(buf) < need:
+    def _read_reply(self, deadline, limits=None):
+        """Read one frame from the worker, or raise TimeoutError / EOFError / CodecError.
+
+        The frame's declared length is checked before anything is allocated, and the
+        frame is read into one buffer that the codec decodes in place (no second copy)."""
+        limits = limits or self.reply_limits
+        n = int.from_bytes(self._read_into(bytearray(8), deadline), "big")
+        if n > limits.frame_bytes:
+            raise codec.CodecError(f"it is {n} bytes, over the limit of {limits.frame_bytes} bytes")
+        return codec.loads(self._read_into(bytearray(n), deadline), limits)
+
+    def _read_into(self, buf, deadline):
+        view, got = memoryview(buf), 0
+        while got < len(buf):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
             ready, _, _ = select.select([self._from], [], [], left)
             if not ready:
                 raise TimeoutError
-            chunk = os.read(self._from, min(1 << 20, need - len(buf)))
-            if not chunk:
+            n = os.readv(self._from, [view[got:got + (1 << 20)]])
+            if not n:
                 raise EOFError
-            buf += chunk
-            if not header_done and len(buf) >= 8:
-                n = int.from_bytes(buf[:8], "big")
-                if n > codec.MAX_FRAME_BYTES:
-                    raise UnreadableReply(f"{self.label} sent back {n} bytes, over the limit")
-                need, header_done = 8 + n, True
-        return codec.loads(bytes(buf[8:]))
+            got += n
+        return buf
 
-    def _request(self, req, timeout, what):
+    def _unreadable(self, req, what, reason):
+        """The student's failure: their process sent back what we cannot or will not read."""
+        who = "your function returned" if req["op"] in ("call", "probe") else "your code sent back"
+        return UnreadableReply(f"{_text(what)}: {who} something the grader cannot read: {reason}")
+
+    def _request(self, req, timeout, what, limits=None):
         if req["op"] != "ping":  # starting a worker runs no student code: not budgeted
             if self.budget.exhausted():
                 raise BudgetExhausted(f"not run: the grading time budget of {self.budget.total:g} s "
@@ -306,31 +316,35 @@ class Sandbox:
         started = time.monotonic()
         try:
             codec.write_frame(self._to, req)
-            reply = self._read_reply(started + timeout)
+            reply = self._read_reply(started + timeout, limits)
         except TimeoutError:
             self.kill()
             raise StudentTimeout(f"{_text(what)} timed out after {timeout:g} s") from None
         except (EOFError, BrokenPipeError):
             code = self.kill()
             raise StudentCrashed(_text(what), code, self.raw_output()) from None
-        except codec.CodecError as exc:
+        except codec.CodecError as exc:  # the worker, or student code posing as it, sent junk
             self.kill()
-            raise UnreadableReply(f"{_text(what)}: the sandbox's reply could not be read ({exc})") from None
+            raise self._unreadable(req, what, exc) from None
         finally:
             spent = time.monotonic() - started
             if req["op"] != "ping":
                 self.budget.spend(spent)
             self.stats.seconds += spent
         self.stats.calls += 1
-        if not isinstance(reply, dict) or "ok" not in reply:
+        reason = _malformed_reply(reply)
+        if reason:
             self.kill()
-            raise UnreadableReply(f"{_text(what)}: the sandbox sent back something that is not a reply")
+            raise self._unreadable(req, what, reason)
         if reply.get("output"):
-            self.stats.output.append(str(reply["output"]))
+            self.stats.output.append(reply["output"])
         if not reply["ok"]:
-            err = reply.get("error") or {}
+            err = reply["error"]
+            if err.get("type") == "UnreadableValue":  # the worker could not encode the value
+                raise self._unreadable(req, what, str(err.get("message", "")))
+            function = err.get("function")
             raise StudentException(_text(what), str(err.get("type", "Error")), str(err.get("message", "")),
-                                   str(err.get("traceback", "")), err.get("function"))
+                                   str(err.get("traceback", "")), function if isinstance(function, str) else None)
         return reply.get("value")
 
     def _ensure_imported(self, modules):
@@ -357,22 +371,25 @@ class Sandbox:
         """The student modules a probe imports (those that failed before included)."""
         return imported_modules(source) & (self.student_modules.keys() | self._import_failures.keys())
 
-    def call(self, module, function, *args, timeout=None, repeat=1, seed=None, **kwargs):
-        """Call `module.function(*args, **kwargs)` in the worker and return its value."""
+    def call(self, module, function, *args, timeout=None, repeat=1, seed=None, reply_limits=None,
+             **kwargs):
+        """Call `module.function(*args, **kwargs)` in the worker and return its value.
+        `reply_limits` (a codec.DecodeLimits) lets one call's reply be larger than usual."""
         self._ensure_imported({module})
         req = {"op": "call", "module": module, "function": function, "args": list(args),
                "kwargs": kwargs, "repeat": repeat, "seed": seed}
         # The description is only built if something goes wrong: formatting arrays is slow.
         return self._request(req, timeout or self.limits.call_timeout_s,
-                             lambda: call_text(function, *args, **kwargs))
+                             lambda: call_text(function, *args, **kwargs), reply_limits)
 
-    def probe(self, fn, *args, helpers=(), timeout=None, repeat=1, seed=None, what=None, **kwargs):
+    def probe(self, fn, *args, helpers=(), timeout=None, repeat=1, seed=None, what=None,
+              reply_limits=None, **kwargs):
         """Run a probe function in the worker: it sees only its inputs and returns plain data."""
         source = probe_source(fn, helpers)
         self._ensure_imported(self._probe_imports(source))
         req = {"op": "probe", "source": source, "name": fn.__name__, "args": list(args),
                "kwargs": kwargs, "repeat": repeat, "seed": seed}
-        return self._request(req, timeout or self.limits.call_timeout_s, what or fn.__name__)
+        return self._request(req, timeout or self.limits.call_timeout_s, what or fn.__name__, reply_limits)
 
     def timed_probe(self, fn, *args, repeat=1, timeout=None, **kwargs):
         """(value, seconds) of running a probe `repeat` times, timed on this side."""
@@ -385,6 +402,18 @@ class Sandbox:
     def take_output(self):
         out, self.stats.output = "".join(self.stats.output), []
         return out
+
+
+def _malformed_reply(reply):
+    """Why `reply` is not what the worker sends, or None: student code can replace the
+    worker's request handler and send any decodable value instead."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        return "it is not a reply of the grader's worker"
+    if not isinstance(reply.get("output", ""), str):
+        return "its printed output is not text"
+    if not reply["ok"] and not isinstance(reply.get("error"), dict):
+        return "it reports an error the grader cannot read"
+    return None
 
 
 class SandboxStartError(RuntimeError):
