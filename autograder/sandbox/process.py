@@ -300,7 +300,7 @@ class Sandbox:
 
     def _unreadable(self, req, what, reason):
         """The student's failure: their process sent back what we cannot or will not read."""
-        who = "your function returned" if req["op"] in ("call", "probe") else "your code sent back"
+        who = "your code sent back" if req["op"] in ("import", "ping") else "your function returned"
         return UnreadableReply(f"{_text(what)}: {who} something the grader cannot read: {reason}")
 
     def _request(self, req, timeout, what, limits=None):
