@@ -1,12 +1,24 @@
-"""results.json: building, validating against the Gradescope schema, writing, printing."""
+"""results.json: building, validating against the Gradescope schema, writing, printing.
+
+Outputs and names carry student text (exception messages, what their code printed).
+Every string that goes into results.json or the printed table passes through
+`describe.visible`: control characters (ANSI/VT escapes, carriage returns), Unicode bidi
+controls and line separators are shown as their Python escapes (ESC as the text \\x1b),
+lone surrogates become U+FFFD, tabs and newlines stay. Every output is declared plain
+text (`output_format` "text"): Gradescope then shows it as is, so HTML or markdown in it
+is shown, never rendered.
+"""
 import json
 import math
 import os
 import re
 import tempfile
 
+from .describe import unsafe_character, visible
+
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "schemas", "gradescope-results.schema.json")
 MAX_TEST_OUTPUT = 8000  # characters of one test's output shown to a student
+TEXT = "text"  # Gradescope's format under which nothing in an output is markup
 
 
 def _clip(text, limit=MAX_TEST_OUTPUT):
@@ -17,14 +29,26 @@ def test_entry(name, number, score, max_score, output="", visibility="visible", 
                extra_data=None):
     """One test of results.json; status follows from the score."""
     score = float(score) if math.isfinite(float(score)) else 0.0
-    entry = {"name": name, "number": str(number), "score": score, "max_score": float(max_score),
+    entry = {"name": visible(str(name)), "name_format": TEXT, "number": visible(str(number)),
+             "score": score, "max_score": float(max_score),
              "status": "passed" if score >= max_score else "failed",
-             "output": _clip(output), "visibility": visibility}
+             "output": _clip(visible(str(output))), "output_format": TEXT, "visibility": visibility}
     if tags:
-        entry["tags"] = [str(t) for t in tags]
+        entry["tags"] = [visible(str(t)) for t in tags]
     if extra_data:
-        entry["extra_data"] = extra_data
+        entry["extra_data"] = safe(extra_data)
     return entry
+
+
+def safe(value):
+    """`value` (JSON data) with `visible` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {safe(k) if isinstance(k, str) else k: safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe(v) for v in value]
+    return value
 
 
 def number_key(number):
@@ -35,13 +59,15 @@ def number_key(number):
 def build(tests, execution_time, output="", leaderboard=None, extra_data=None):
     results = {"execution_time": round(float(execution_time), 3),
                "score": round(sum(t["score"] for t in tests), 6),
-               "output": output, "stdout_visibility": "hidden",
-               "tests": sorted(tests, key=lambda t: number_key(t["number"]))}
+               "output": output, "output_format": TEXT, "test_output_format": TEXT,
+               "test_name_format": TEXT, "stdout_visibility": "hidden",
+               "tests": [{"output_format": TEXT, "name_format": TEXT, **t}
+                         for t in sorted(tests, key=lambda t: number_key(t["number"]))]}
     if leaderboard:
         results["leaderboard"] = leaderboard
     if extra_data:
         results["extra_data"] = extra_data
-    return results
+    return safe(results)  # whoever built the entries, no unsafe text reaches the file
 
 
 def schema():
@@ -55,6 +81,25 @@ def validate(results):
 
     jsonschema.validate(results, schema())
     json.dumps(results, allow_nan=False)  # NaN is not JSON; Gradescope would reject it
+    _check_text(results, "results")
+
+
+def _check_text(value, where):
+    """ValueError at the first string that is not strict UTF-8 (a lone surrogate: the
+    file would be invalid strict JSON, jq refuses it) or that holds a character `visible`
+    neutralises (terminal escapes, bidi controls)."""
+    if isinstance(value, str):
+        c = unsafe_character(value)
+        if c is not None:
+            kind = "a lone surrogate" if "\ud800" <= c <= "\udfff" else f"the control character {c!r}"
+            raise ValueError(f"{where} holds {kind}: {value[:80]!r}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_text(k, f"{where} (a key)")
+            _check_text(v, f"{where}[{k!r}]")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_text(v, f"{where}[{i}]")
 
 
 def write(results, path):
@@ -78,12 +123,12 @@ def first_line(text, width=70):
 def table(results):
     """The per-test table and the total, as printed by `nlpgrade grade`."""
     tests = results.get("tests", [])
-    name_w = min(48, max([4] + [len(t["name"]) for t in tests]))
+    name_w = min(48, max([4] + [len(visible(t["name"])) for t in tests]))
     rows = [f"{'#':<6} {'test':<{name_w}} {'score':>9}  reason", "-" * (name_w + 40)]
-    for t in tests:
+    for t in tests:  # a results.json read from a file may not have passed through build()
         score = f"{_num(t['score'])}/{_num(t['max_score'])}"
-        reason = "" if t["status"] == "passed" else first_line(t.get("output", ""))
-        rows.append(f"{t['number']:<6} {t['name'][:name_w]:<{name_w}} {score:>9}  {reason}")
+        reason = "" if t["status"] == "passed" else first_line(visible(t.get("output", "")))
+        rows.append(f"{visible(t['number']):<6} {visible(t['name'])[:name_w]:<{name_w}} {score:>9}  {reason}")
     total = sum(t["max_score"] for t in tests)
     rows.append("-" * (name_w + 40))
     rows.append(f"{'':<6} {'Total':<{name_w}} {_num(results.get('score', 0)) + '/' + _num(total):>9}")

@@ -47,3 +47,66 @@ def test_table_lists_every_test_and_the_total():
     text = results.table(res)
     assert "1.1" in text and "0/1" in text and "sigmoid(0) returned 0.4" in text and "more" not in text
     assert text.splitlines()[-1].split()[-1] == "2/3"
+
+
+# ----- student text in outputs ----------------------------------------------------------
+ANSI_REDRAW = "\x1b[1A\x1b[2K\r1.1    sigmoid    1/1\x1b[0m"  # moves up and rewrites the row
+BIDI = "loss \u202eevil\u202c \u2066x\u2069 \u200f"
+HOSTILE = f"{ANSI_REDRAW} \x9b2J \x00\x07\x08\x7f {BIDI} \udc80\ud83d <b>bold</b> **md** \u2028end"
+
+
+def test_visible_neutralises_controls_bidi_and_surrogates_but_keeps_tabs_and_newlines():
+    from autograder.describe import visible
+
+    shown = visible(HOSTILE + "\ta\nb é😀")
+    for c in "\x1b\r\x9b\x00\x07\x08\x7f\u202e\u202c\u2066\u2069\u200f\u2028\udc80\ud83d":
+        assert c not in shown, repr(c)
+    assert "\\x1b[1A" in shown and "\\r1.1" in shown and "\\u202eevil" in shown and "\\x9b2J" in shown
+    assert "\ufffd\ufffd" in shown and shown.endswith("\ta\nb é😀")
+    assert visible(shown) == shown  # idempotent
+    shown.encode("utf-8")  # strict
+
+
+def test_student_text_cannot_redraw_the_table_or_break_strict_json(tmp_path):
+    # a 0/1 test whose output tries to overwrite its own row with "1/1"
+    res = results.build([results.test_entry("sigmoid" + BIDI, "1.1", 0, 1, HOSTILE,
+                                            tags=["t\x1b"], extra_data={"k\x1b": ["\udc80"]}),
+                         results.test_entry("softmax", "1.2", 2, 2, "printed \udcff")], 0.5,
+                        output="top \x1b[2J\udc80")
+    results.validate(res)
+    text = results.table(res)
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    row = next(line for line in text.splitlines() if line.startswith("1.1"))
+    assert " 0/1 " in row
+    path = tmp_path / "results.json"
+    results.write(res, path)
+    raw = path.read_bytes()
+    raw.decode("utf-8")
+    on_disk = json.loads(raw)
+    assert "\\ud" not in raw.decode("ascii", "replace").lower().replace("\\ufffd", "")  # no escaped surrogate
+    for t in on_disk["tests"]:
+        t["output"].encode("utf-8")
+        t["name"].encode("utf-8")
+    assert on_disk["tests"][0]["extra_data"] == {"k\\x1b": ["\ufffd"]}
+
+
+def test_every_output_is_declared_plain_text():
+    res = results.build([results.test_entry("x", "1", 0, 1, "<script>alert(1)</script> **bold**")], 0.1)
+    assert res["output_format"] == res["test_output_format"] == res["test_name_format"] == "text"
+    assert all(t["output_format"] == t["name_format"] == "text" for t in res["tests"])
+    assert res["tests"][0]["output"] == "<script>alert(1)</script> **bold**"  # shown, not rendered
+    results.validate(res)
+
+
+@pytest.mark.parametrize("bad", ["\udc80", "\x1b[31m", "a\rb", "\u202e"])
+def test_validate_refuses_text_that_is_not_strict_or_not_neutralised(bad):
+    res = results.build([results.test_entry("x", "1", 0, 1)], 0.1)
+    for where in ("output", "name"):
+        broken = json.loads(json.dumps(res))
+        broken["tests"][0][where] = f"text {bad}"
+        with pytest.raises(ValueError, match="surrogate|control"):
+            results.validate(broken)
+    broken = json.loads(json.dumps(res))
+    broken["extra_data"] = {"note": bad}
+    with pytest.raises(ValueError):
+        results.validate(broken)
