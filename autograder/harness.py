@@ -20,7 +20,7 @@ from gradescope_utils.autograder_utils.decorators import partial_credit, visibil
 import numpy as np
 
 from . import config as configmod
-from .checks import arrays
+from .checks import arrays, structure
 from .sandbox import SubmissionError
 
 
@@ -28,13 +28,42 @@ class ReferenceFailure(RuntimeError):
     """The reference solution failed: a grader problem, reported as an error, not a failure."""
 
 
-class GradingContext:
-    """The sandboxes and assignment of one grading run."""
+SOURCE_LIMIT = 1 << 20  # bytes of one submitted file read for source checks
 
-    def __init__(self, assignment, student, reference=None, seed=None):
+
+def read_sources(student):
+    """{file: text} of the submitted Python files staged for `student`.
+
+    Read when the grading starts, before any student code has run: the staged files
+    belong to the sandbox user, and code that ran could rewrite them. A file over
+    SOURCE_LIMIT is kept as None (a check that needs it says it cannot read it)."""
+    out = {}
+    workdir = getattr(student, "workdir", None)
+    missing = {getattr(student, "student_modules", {}).get(m) for m in getattr(student, "missing", ())}
+    for file in getattr(student, "student_modules", {}).values():
+        if not file.endswith(".py") or file in missing:
+            continue
+        try:
+            with open(os.path.join(workdir, file), "rb") as f:
+                raw = f.read(SOURCE_LIMIT + 1)
+        except OSError:
+            continue
+        out[file] = None if len(raw) > SOURCE_LIMIT else raw.decode("utf-8", "replace")
+    return out
+
+
+class GradingContext:
+    """The sandboxes and assignment of one grading run.
+
+    `sources` is {file: text} of the submitted Python files as submitted, for checks
+    that read source in the trusted process; by default read from the student's
+    staging folder now, so it must be made before the student's worker runs any code."""
+
+    def __init__(self, assignment, student, reference=None, seed=None, sources=None):
         self.assignment = assignment
         self.student = student
         self.reference = reference
+        self.sources = dict(sources) if sources is not None else read_sources(student)
         # Fresh inputs every run unless NLPGRADE_SEED pins them (to reproduce a report).
         if seed is None:
             seed = int(os.environ.get("NLPGRADE_SEED") or secrets.randbelow(2**31))
@@ -137,14 +166,26 @@ class SubmissionTestCase(unittest.TestCase):
 
     def assertMatchesReference(self, probe, *args, what, names=None, helpers=(), rtol=1e-5,
                                atol=1e-7, **kwargs):
-        """Run `probe` on both sides with the same inputs and compare what came back."""
+        """Run `probe` on both sides with the same inputs and compare what came back:
+        its structure first (an empty, truncated or padded reply fails), then every
+        value. `names` names the items of a returned tuple."""
         want = self.reference_probe(probe, *args, helpers=helpers, **kwargs)
         got = self.student.probe(probe, *args, helpers=helpers, what=what, **kwargs)
-        if names:
-            arrays.check_results(got, want, what, names, rtol=rtol, atol=atol)
-        else:
-            arrays.check_close(got, want, what, rtol=rtol, atol=atol)
+        structure.check_matches(got, want, what, names=names, rtol=rtol, atol=atol)
         return got
+
+    def assertStructure(self, got, want, call, name="the result", names=None):
+        """Fail unless `got` has `want`'s structure (see checks.structure)."""
+        structure.check(got, want, call, name=name, names=names)
+
+    def submitted_sources(self, file):
+        """{file: text} of the submitted Python files as submitted (read before any student
+        code ran), for checks made by reading them; fails the test when `file` is missing."""
+        sources = self.context().sources
+        if sources.get(file) is None:
+            reason = "is too large to read" if file in sources else "is not in your submission"
+            self.fail(f"{file} {reason}")
+        return sources
 
     def note(self, text):
         """A line for the student in this test's output, whether it passes or fails."""
