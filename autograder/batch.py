@@ -14,6 +14,12 @@ Per-submission results live in a state folder next to the CSV (`regrade.results/
 `<submission>.log`. A results file is written only once a submission's outcome is known,
 so a rerun (after Ctrl-C, a crash, a reboot) skips exactly the finished submissions;
 `--force` regrades them all. The CSV is rebuilt from the state folder at the end.
+
+Each grading leases its own sandbox uid (autograder/sandbox/privileges.py), so one
+submission cannot reach another's processes or staged files. What the batch itself
+holds is for staff only: as root, the export folder and its metadata lose every
+permission for other users, and the state folder, logs, results and CSV are created
+without them (umask 077 in this process and its graders).
 """
 import argparse
 import csv
@@ -174,11 +180,26 @@ def grade_command(assignment, submission, results_path, hidden):
     return cmd + (["--hidden"] if hidden else [])
 
 
+def make_private(path):
+    """Take every permission of other users (and the group) off `path`, as root: student
+    code runs as other users. Returns whether the mode changed."""
+    try:
+        mode = os.stat(path).st_mode
+        if mode & 0o077:
+            os.chmod(path, mode & ~0o077)
+            return True
+    except OSError:
+        pass
+    return False
+
+
 class CappedLog:
     """The first LOG_LIMIT bytes of a grader's output, and a count of the rest."""
 
     def __init__(self, path, limit=LOG_LIMIT):
-        self.file, self.limit, self.kept, self.dropped = open(path, "wb"), limit, 0, 0
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a log written by an earlier run may have had wider bits
+        self.file, self.limit, self.kept, self.dropped = os.fdopen(fd, "wb"), limit, 0, 0
 
     def write(self, chunk):
         room = max(0, self.limit - self.kept)
@@ -352,7 +373,7 @@ def write_csv(path, submissions, stored, people):
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".regrade-", suffix=".csv")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
-    os.chmod(tmp, 0o644)
+    os.chmod(tmp, 0o600)  # names, emails, SIDs
     os.replace(tmp, path)
 
 
@@ -375,6 +396,14 @@ def build_parser():
 
 
 def main(argv=None):
+    old = os.umask(0o077)  # every file the batch and its graders write is ours alone
+    try:
+        return _main(argv)
+    finally:
+        os.umask(old)
+
+
+def _main(argv=None):
     args = build_parser().parse_args(argv)
     if args.jobs < 1 or (args.timeout is not None and args.timeout <= 0):
         print("nlpgrade batch: --jobs and --timeout must be positive", file=sys.stderr)
@@ -390,7 +419,11 @@ def main(argv=None):
         return 2
     csv_path = os.path.abspath(args.csv or os.path.join(export, "regrade.csv"))
     state_dir = os.path.splitext(csv_path)[0] + ".results"
-    os.makedirs(state_dir, exist_ok=True)
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    if os.geteuid() == 0:  # no sandbox uid may read other students' code, names or results
+        for path in (export, os.path.join(export, METADATA), state_dir):
+            if os.path.exists(path):
+                make_private(path)
     timeout = args.timeout or assignment.limits.total_s + TIMEOUT_MARGIN_S
     batch = Batch(assignment, export, state_dir, hidden=not args.public_only, timeout_s=timeout)
 

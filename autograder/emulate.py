@@ -15,8 +15,12 @@ results.json it leaves is validated against the schema, as Gradescope would read
 Without --setup, the engine and dependencies come from this interpreter's environment
 (but assignments, tests and the reference from the unpacked zip). With --setup,
 setup.sh's installation steps first build ROOT/venv from the zip's requirements and
-engine (the system steps, apt-get and useradd, are skipped), so the zip's own engine is
-what grades: slow (minutes), but the whole image is tried.
+engine (the system step, apt-get, is skipped), so the zip's own engine is what grades:
+slow (minutes), but the whole image is tried.
+
+As on Gradescope, everything in the root but the venv and the run_autograder script is
+private to root: the sandbox uid of the grading may pass through the root to the venv's
+python and nothing else (the layout is written with umask 077).
 """
 import argparse
 import datetime
@@ -203,7 +207,11 @@ def main(argv=None):
             return 2
     root = tempfile.mkdtemp(prefix="nlpgrade-emulate-")
     try:
-        layout(args.autograder_zip, os.path.abspath(args.submission), root)
+        old = os.umask(0o077)  # the upload and metadata: not for the sandbox's eyes
+        try:
+            layout(args.autograder_zip, os.path.abspath(args.submission), root)
+        finally:
+            os.umask(old)
         path = emulate(root, setup=args.setup, timeout=args.timeout)
         res = check_results(path)
         if args.results:

@@ -72,8 +72,10 @@ def usage(folder):
 class GuardedSandbox(Sandbox):
     """The student's sandbox, with its writes capped and checked on the trusted side."""
 
-    def __init__(self, *args, disk_mb=DISK_MB, files=FILES, **kwargs):
+    def __init__(self, *args, disk_mb=None, files=None, **kwargs):
         super().__init__(*args, **kwargs)
+        disk_mb = DISK_MB if disk_mb is None else disk_mb
+        files = FILES if files is None else files
         self.base_bytes, self.base_files = usage(self.workdir)
         self._staged = {os.path.join(r, n) for r, ds, fs in os.walk(self.workdir) for n in ds + fs}
         self.cap_bytes, self.cap_files = disk_mb * 2**20, files
@@ -96,16 +98,16 @@ class GuardedSandbox(Sandbox):
                     pass
                 return
 
-    def _request(self, req, timeout, what):
+    def _request(self, req, timeout, what, *args, **kwargs):
         if req.get("op") == "ping":
-            return super()._request(req, timeout, what)
+            return super()._request(req, timeout, what, *args, **kwargs)
         done = threading.Event()
         watcher = None
         if self.proc is not None:
             watcher = threading.Thread(target=self._watch, args=(done, self.proc), daemon=True)
             watcher.start()
         try:
-            return super()._request(req, timeout, what)
+            return super()._request(req, timeout, what, *args, **kwargs)
         finally:
             done.set()
             if watcher is not None:

@@ -23,9 +23,14 @@ def write_zip(path, entries):
     Same entries give byte-identical zips: sorted names, one fixed timestamp, modes 0644
     or 0755, fixed compression level, no extra fields.
     """
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
     tmp = f"{path}.tmp"
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    # ours alone from the first byte: the autograder zip holds the reference and hidden
+    # tests, and a grading as root runs student code as other users
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as out, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         for name in sorted(entries):
             data, executable = entries[name]
             info = zipfile.ZipInfo(name, date_time=FIXED_TIME)

@@ -208,23 +208,35 @@ def seccomp():
 
 
 # ----- both --------------------------------------------------------------------------------
+LAYERS = ("landlock", "seccomp")
+
+
 def plan(workdir):
     """What the worker of `workdir` may read and write: computed by the trusted side and
-    sent in the worker's settings."""
+    sent in the worker's settings. NLPGRADE_CONFINE (default "landlock,seccomp"; "none")
+    names the layers to apply: staff may turn one off to tell a problem of a layer from
+    one of the submission, and the results record it."""
+    wanted = os.environ.get("NLPGRADE_CONFINE", ",".join(LAYERS)).replace(" ", "").split(",")
     return {"read": runtime_paths() + [p for p in SYSTEM_READ if os.path.exists(p)],
-            "write": [os.path.abspath(workdir)]}
+            "write": [os.path.abspath(workdir)],
+            "layers": [layer for layer in LAYERS if layer in wanted]}
 
 
 def apply(settings):
     """Apply both layers as `plan` describes; return {"landlock": ..., "seccomp": ...},
     each "on ..." or "off: why". Never raises: a missing layer is a staff note."""
     status = {}
+    layers = settings.get("layers", LAYERS)
     try:
+        if "landlock" not in layers:
+            raise ValueError("turned off by NLPGRADE_CONFINE")
         abi = landlock(settings["read"], settings["write"])
         status["landlock"] = f"on (ABI {abi})"
     except Exception as exc:  # ENOSYS, EOPNOTSUPP (disabled at boot), EPERM (seccomp'd)
         status["landlock"] = f"off: {_why(exc)}"
     try:
+        if "seccomp" not in layers:
+            raise ValueError("turned off by NLPGRADE_CONFINE")
         seccomp()
         status["seccomp"] = "on (no network sockets)"
     except Exception as exc:
@@ -235,4 +247,6 @@ def apply(settings):
 def _why(exc):
     if isinstance(exc, OSError) and exc.errno:
         return f"{errno.errorcode.get(exc.errno, exc.errno)} ({exc.strerror})"
+    if isinstance(exc, ValueError):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"

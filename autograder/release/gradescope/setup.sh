@@ -4,12 +4,13 @@
 #
 # It installs the engine and its pinned dependencies into a virtual environment
 # (/autograder/venv: Gradescope's own harness uses the system python3, which must stay
-# as it is), creates the unprivileged user that student code runs as, and makes the
-# grader's files (reference, hidden tests, hidden data) unreadable to that user.
+# as it is) and makes the grader's files (reference, hidden tests, hidden data)
+# unreadable to other users. Student code runs as a uid leased per grading from a
+# reserved range (autograder/sandbox/privileges.py): no user account is needed.
 #
 # Environment (for `nlpgrade emulate --setup`; Gradescope sets none of these):
 #   NLPGRADE_AUTOGRADER_ROOT  the root laid out like /autograder (default /autograder)
-#   NLPGRADE_SETUP_SYSTEM=0   skip the system steps (apt-get, useradd)
+#   NLPGRADE_SETUP_SYSTEM=0   skip the system step (apt-get)
 #   PYTHON                    the interpreter the venv is made from (default
 #                             /usr/bin/python3, the system one, which the sandbox
 #                             user can run; a pyenv under /root it could not)
@@ -21,7 +22,6 @@ ROOT="${NLPGRADE_AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$ROOT/source"
 VENV="$ROOT/venv"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-SANDBOX_USER=nlpgrade-sandbox
 TORCH_INDEX="${NLPGRADE_TORCH_INDEX-https://download.pytorch.org/whl/cpu}"
 
 say() { echo "setup.sh: $*"; }
@@ -31,15 +31,8 @@ if [ "${NLPGRADE_SETUP_SYSTEM:-1}" != 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends python3-venv python3-pip
-    # The engine runs student code as this user (autograder/sandbox/privileges.py).
-    if id -u "$SANDBOX_USER" >/dev/null 2>&1; then
-        say "user $SANDBOX_USER exists"
-    else
-        say "useradd $SANDBOX_USER (no home, no login shell)"
-        useradd --system --no-create-home --shell /usr/sbin/nologin "$SANDBOX_USER"
-    fi
 else
-    say "NLPGRADE_SETUP_SYSTEM=0: skipping apt-get and useradd"
+    say "NLPGRADE_SETUP_SYSTEM=0: skipping apt-get"
 fi
 
 say "$PYTHON -m venv $VENV ($("$PYTHON" --version 2>&1))"
@@ -63,7 +56,7 @@ say "pip install $SOURCE (the engine)"
 say "permissions: $SOURCE root-only, $VENV readable by all, $ROOT/results root-only"
 chmod 700 "$SOURCE"
 chmod -R o+rX "$VENV"
-chmod o+x "$ROOT"          # the sandbox user passes through to the venv's python
+chmod o+x "$ROOT"          # sandbox uids pass through to the venv's python
 mkdir -p "$ROOT/results"
 chmod 700 "$ROOT/results"
 say "done"

@@ -20,7 +20,6 @@ from autograder import config as configmod
 from autograder import grading
 from autograder import results as resultsmod
 from autograder.sandbox import Limits, Sandbox
-from autograder.sandbox.privileges import sandbox_identity
 from support import grade, lost, make_submission, output_of
 
 A2 = configmod.load("a2")
@@ -83,7 +82,8 @@ def assert_reason(res, numbers, *phrases):
 
 @pytest.fixture
 def shared_dir():
-    """A folder outside pytest's private tmp tree that the sandbox user may write to."""
+    """A folder outside pytest's private tmp tree that any user may write to (only file
+    permissions would let the sandbox in: its Landlock rules keep it out)."""
     path = tempfile.mkdtemp(prefix="nlpgrade-hostile-")
     os.chmod(path, 0o777)
     yield path
@@ -239,7 +239,8 @@ print("ATTACK REPORT:", _report)
     assert lost(res) == set() and res["score"] == A2.total_points
     report = "\n".join(t["output"] for t in res["tests"] if "ATTACK REPORT" in t["output"])
     assert report, "the attack did not run"
-    assert "wrote " + results_path in report      # it did write there, and was overwritten
+    # not even a folder anyone may write to: the sandbox writes only in its own folder
+    assert f"could not write {results_path}: PermissionError" in report
     assert "kill parent: PermissionError" in report
     assert "kill parent group: PermissionError" in report
     assert "could not write /work/main/results.json: PermissionError" in report
@@ -345,33 +346,35 @@ def test_fork_bomb_hits_the_process_limit(tmp_path):
 
 
 @needs_root
-def test_escaped_process_does_not_outlive_grading(tmp_path, shared_dir):
-    # a process that leaves the worker's process group (setsid) is not reached by killpg
-    pidfile = os.path.join(shared_dir, "escaped.pid")
-    escape = f'''
+def test_escaped_process_does_not_outlive_grading(tmp_path):
+    # a process that leaves the worker's process group (setsid) is not reached by killpg;
+    # the sandbox can write nowhere but its own folder, so it says its pid on stdout
+    escape = '''
 import os as _os
+_r, _w = _os.pipe()
 if _os.fork() == 0:
     _os.setsid()
-    if _os.fork() == 0:
-        with open({pidfile!r}, "w") as _f:
-            _f.write(str(_os.getpid()))
+    _pid = _os.fork()
+    if _pid == 0:
         import time as _t
         _t.sleep(60)
+    _os.write(_w, str(_pid).encode())
     _os._exit(0)
+_os.close(_w)
+print("ESCAPED PID", _os.read(_r, 20).decode())
 '''
     res = hostile(tmp_path, bound_s=45,
                   files={"sampling.py": escape + reference_text("sampling.py")})
     assert res["score"] == A2.total_points
-    if not os.path.exists(pidfile):
-        return  # killed before it could even write its pid
-    with open(pidfile) as f:
-        pid = int(f.read())
-    uid = sandbox_identity().uid
+    printed = [t["output"] for t in res["tests"] if "ESCAPED PID" in t["output"]]
+    assert printed, "the escaping process was not started"
+    pid = int(printed[0].split("ESCAPED PID", 1)[1].split()[0])
+    uid = res["extra_data"]["sandbox_isolation"]["user"].split()[-1]
     try:
         assert not _alive(pid), (f"process {pid}, started by the submission with setsid(), "
                                  "is still running after grading")
     finally:  # never leave it behind, whatever the engine did
-        if _alive(pid) and os.stat(f"/proc/{pid}").st_uid == uid:
+        if _alive(pid) and str(os.stat(f"/proc/{pid}").st_uid) == uid:
             os.kill(pid, signal.SIGKILL)
 
 
@@ -477,7 +480,7 @@ def test_student_code_runs_unprivileged():
             address_space, cpu, nproc = sb.call("m", "limits")
         finally:
             sb.close()
-        identity = sandbox_identity()
+        identity = sb.identity  # leased for this sandbox alone
         assert uid == euid == identity.uid != 0
         assert gid == identity.gid and 0 not in groups
         assert address_space == 1024 * 2**20 and cpu == 60
