@@ -132,18 +132,6 @@ def test_confined_process_reads_runtime_writes_staging_and_nothing_else(tmp_path
     assert not [p for p in os.listdir("/tmp") if p.startswith("nlpgrade-confine-")]
 
 
-@pytest.fixture
-def open_tmp():
-    """A folder outside pytest's root-only tmp tree (a sandbox uid must reach it)."""
-    import pathlib
-    import shutil
-    import tempfile
-
-    path = tempfile.mkdtemp(prefix="nlpgrade-confine-test-")
-    yield pathlib.Path(path)
-    shutil.rmtree(path, ignore_errors=True)
-
-
 @needs_landlock
 def test_sandbox_worker_reports_its_layers_and_is_confined(open_tmp):
     tmp_path = open_tmp
