@@ -1,68 +1,207 @@
 """Timing checks: the student's time over the reference's time, never absolute seconds.
 
-Both run the same probe on the same inputs, in sandbox workers started the same way,
-timed by the trusted side. Trials alternate between the two and the minimum of each is
-kept, so a noisy machine slows both and the ratio stays put.
+What is timed. A timing probe returns a function of a seed, `run(seed)`, which draws
+fresh inputs from the seed, calls the function under test once and returns a compact
+fingerprint of its result (a 1-D array of numbers). Every timed request sends new
+seeds, drawn here; the worker runs `run` once per seed (worker.timed_runs). The reference
+is timed on the seeds first, then the student on the same seeds, and every output of the
+student must equal the reference's for its seed: a run skipped, or answered from an
+earlier one, fails the check, as does a function whose values are wrong.
 
-Each request also pays a fixed cost (sending the arguments, returning the value) that
-can dwarf one call on large arrays. So each side is timed at 1 and at 1 + repeat runs per
-request, and the difference of the minima (the repeat runs alone) is what is compared.
+What is measured. CPU time of the worker process (all its threads), read here from the
+kernel: a busy machine that delays a worker does not count. Wall time where the platform
+has no per-process CPU clock (not Linux).
+
+Who else runs. Nothing of the student's: while the reference is timed every process of
+the student's sandbox is stopped (its worker too); before the student is timed all of
+them but the worker are killed (the check reports it), and any process of the sandbox
+that appears while it is timed, or a child whose CPU time the worker collected, voids
+the measurement (see sandbox/processes.py).
+
+Fixed costs. A request also pays for sending the inputs and building what every run
+shares, which can dwarf one run. So each side is timed at 1 and at 1 + repeat runs per
+request and the difference of the minima over trials (the repeat runs alone) is
+compared. Trials alternate between the two sides, so load slows both alike.
 """
-from dataclasses import dataclass
+import math
+import os
+import random
+from dataclasses import dataclass, field
 
-from ..sandbox import StudentTimeout
+import numpy as np
 
+from ..describe import describe
+from ..sandbox import StudentTimeout, SubmissionError
+from ..sandbox import processes
 
 CLEARLY = 3  # a ratio this many times over the limit is not noise: no need to look again
+_SEEDS = random.SystemRandom()  # seeds the student's process cannot predict
 
 
 @dataclass
 class Timing:
     ratio: float
-    student_s: float   # seconds for `repeat` runs
+    student_s: float    # seconds for `repeat` runs (None when the student's run was stopped)
     reference_s: float
     repeat: int
     timed_out: bool = False
+    stopped_after_s: float = None  # the cap at which the student's request was stopped
+    clock: str = "cpu"             # what was measured: "cpu" or "wall"
+    notes: list = field(default_factory=list)  # for the student, pass or fail
+
+    def slower_text(self):
+        """How long the student's code took, to follow "took", with seconds only where
+        they were measured: "7.2 times as long as the reference (3.10 ms against 0.43 ms
+        a call)", or "more than 33 times as long as the reference (stopped after 2.0 s)"."""
+        if self.timed_out:
+            return (f"more than {math.floor(self.ratio):g} times as long as the reference "
+                    f"(stopped after {self.stopped_after_s:.1f} s)")
+        return (f"{self.ratio:.1f} times as long as the reference ({_ms(self.student_s / self.repeat)} "
+                f"against {_ms(self.reference_s / self.repeat)} a call)")
 
 
-def measure(student, reference, probe, *args, limit, trials=5, target_s=0.05, what=None,
-            confirm=2, **kwargs):
-    """Time `probe(*args)` in both sandboxes; `limit` is the ratio that fails.
+def _ms(seconds):
+    return f"{seconds * 1e3:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def measure(student, reference, probe, *args, limit, what=None, parts=None, trials=5, target_s=0.05,
+            confirm=2, helpers=(), rtol=1e-5, atol=1e-7, **kwargs):
+    """Time the timing probe `probe(*args, **kwargs)` in both sandboxes; `limit` is the
+    ratio that fails. `what` names the call for the student; `parts` [(name, size)]
+    names the numbers of the probe's fingerprint, in order, for messages.
 
     A ratio over the limit is measured again (up to `confirm` times) and the best kept:
     a burst of load on a shared machine passes, a slow implementation stays slow.
+    Raises AssertionError (the student's failure) when an output differs from the
+    reference's or the student's code ran other processes while timed.
     """
-    result = _measure_once(student, reference, probe, *args, limit=limit, trials=trials,
-                           target_s=target_s, what=what, **kwargs)
+    timer = _Timer(student, reference, probe, args, kwargs, helpers, what or probe.__name__,
+                   parts, rtol, atol)
+    result = timer.measure_once(limit, trials, target_s)
     for _ in range(confirm):
         if result.ratio <= limit or result.ratio > CLEARLY * limit or result.timed_out:
             break  # passed, or far too slow for noise to explain
-        again = _measure_once(student, reference, probe, *args, limit=limit, trials=trials,
-                              target_s=target_s, what=what, **kwargs)
+        again = timer.measure_once(limit, trials, target_s)
         result = min(result, again, key=lambda r: r.ratio)
+    result.notes = timer.notes()
     return result
 
 
-def _measure_once(student, reference, probe, *args, limit, trials, target_s, what, **kwargs):
-    def seconds(sandbox, n, **extra):
-        return sandbox.timed_probe(probe, *args, repeat=n, **extra, **kwargs)[1]
+class _Timer:
+    def __init__(self, student, reference, probe, args, kwargs, helpers, what, parts, rtol, atol):
+        self.student, self.reference = student, reference
+        self.probe, self.args, self.kwargs, self.helpers = probe, args, kwargs, helpers
+        self.what, self.parts, self.rtol, self.atol = what, parts, rtol, atol
+        self.killed = set()
+        self.clock = "cpu" if processes.cpu_ns(os.getpid()) is not None else "wall"
 
-    reference.probe(probe, *args, **kwargs)           # warm both: imports, first-call costs
-    student.probe(probe, *args, what=what, **kwargs)
-    base = min(seconds(reference, 1) for _ in range(3))
-    once = max((min(seconds(reference, 11) for _ in range(3)) - base) / 10, 1e-6)
-    repeat = max(1, min(10000, int(target_s / once)))
-    ref_1 = ref_n = st_1 = st_n = float("inf")
-    for trial in range(trials):
-        ref_1 = min(ref_1, seconds(reference, 1))
-        ref_n = min(ref_n, seconds(reference, 1 + repeat))
-        cap = max(2.0, 3 * limit * ref_n)   # a student trial longer than this cannot pass
+    # ----- the student's processes ------------------------------------------------------
+    def group(self):
+        identity = getattr(self.student, "identity", None)
+        worker = self.student.proc.pid if self.student.proc is not None else -1
+        exclude = frozenset([self.reference.proc.pid]) if self.reference.proc is not None else frozenset()
+        return processes.Group(worker, getattr(identity, "uid", None), exclude)
+
+    def notes(self):
+        if not self.killed:
+            return []
+        n = len(self.killed)
+        return [f"Before timing {self.what}, the grader stopped {n} other process{'es' if n > 1 else ''} "
+                "your code had started: only your function runs while it is timed."]
+
+    # ----- one timed request on each side ---------------------------------------------------
+    def seconds(self, clock):
+        # a worker gone right after its reply has no CPU clock left to read: its wall
+        # time, never less than its CPU time, stands in
+        return clock.cpu if self.clock == "cpu" and clock.cpu is not None else clock.wall
+
+    def on_reference(self, seeds):
+        from ..harness import ReferenceFailure
+
+        stopped = processes.stop(self.group())
         try:
-            st_1 = min(st_1, seconds(student, 1, timeout=cap, what=what))
-            st_n = min(st_n, seconds(student, 1 + repeat, timeout=cap, what=what))
-        except StudentTimeout:
-            return Timing(float("inf"), cap, max(ref_n - ref_1, 1e-9), repeat, timed_out=True)
-        if trial >= 1 and st_n - st_1 > CLEARLY * limit * max(ref_n - ref_1, 1e-9):
-            break  # even its best of two runs is far over the limit
-    ref_s, student_s = max(ref_n - ref_1, 1e-9), max(st_n - st_1, 0.0)
-    return Timing(student_s / ref_s, student_s, ref_s, repeat)
+            outputs, clock = self.reference.timed_runs(self.probe, *self.args, seeds=seeds,
+                                                       helpers=self.helpers, **self.kwargs)
+        except SubmissionError as exc:
+            raise ReferenceFailure(f"the reference failed: {exc}") from None
+        finally:
+            processes.resume(stopped)
+        return outputs, self.seconds(clock), clock.wall
+
+    def on_student(self, seeds, want, timeout):
+        self.student.prepare_timed(self.probe, self.helpers)  # started, imports done: not timed
+        group = self.group()
+        killed, before = processes.kill_others(group)
+        self.killed |= killed
+        outputs, clock = self.student.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
+                                                 timeout=timeout, what=self.what, **self.kwargs)
+        after = processes.Group(clock.pid, group.uid, group.exclude).others()
+        new = sorted(set(after) - before)
+        if new or (clock.children_cpu or 0) > 0:
+            self.killed |= processes.kill_others(group)[0]
+            raise AssertionError(
+                f"{self.what}: your code started other processes while it was timed "
+                f"({len(new) or 'some'} found), so its time cannot be measured. Time the function "
+                "alone: no subprocesses, multiprocessing or background processes.")
+        self.verify(outputs, want, seeds)
+        return self.seconds(clock)
+
+    def verify(self, got, want, seeds):
+        """Every run's output must be the reference's for the same seed."""
+        want = np.asarray(want, dtype=float)
+        n = len(seeds)
+        try:
+            arr = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        again = ("Each timed run gets inputs of its own and must compute its own result: none may be "
+                 "skipped or answered from an earlier run.")
+        if arr is None or arr.shape != want.shape:
+            raise AssertionError(f"{self.what}: the timed runs sent back {describe(got)}; wanted one result "
+                                 f"of {want.shape[1]} numbers for each of the {n} runs. {again}")
+        close = np.isclose(arr, want, rtol=self.rtol, atol=self.atol, equal_nan=True)
+        if not close.all():
+            i, j = (int(k) for k in np.argwhere(~close)[0])
+            raise AssertionError(
+                f"{self.what}: in timed run {i + 1} of {n}, {self.name_of(j)} was {arr[i, j]:.8g}; "
+                f"the reference's on the same inputs is {want[i, j]:.8g}. {again} If your function's "
+                "values are wrong, the tests that compare them with the reference's say where.")
+
+    def name_of(self, column):
+        for name, size in self.parts or ():
+            if column < size:
+                return name if size == 1 else f"{name}[{column}]"
+            column -= size
+        return f"number {column} of its result"
+
+    # ----- one measurement ---------------------------------------------------------------------
+    def measure_once(self, limit, trials, target_s):
+        warm = fresh(2)  # first calls pay for imports and caches: not timed, but checked
+        want, _, _ = self.on_reference(warm)
+        self.on_student(warm, want, None)
+        base = min(self.on_reference(fresh(1))[1] for _ in range(3))
+        once = max((min(self.on_reference(fresh(11))[1] for _ in range(3)) - base) / 10, 1e-6)
+        repeat = max(1, min(10000, int(target_s / once)))
+        ref_1 = ref_n = st_1 = st_n = ref_n_wall = float("inf")
+        for trial in range(trials):
+            one, many = fresh(1), fresh(1 + repeat)
+            want_1, t, _ = self.on_reference(one)
+            ref_1 = min(ref_1, t)
+            want_n, t, wall = self.on_reference(many)
+            ref_n, ref_n_wall = min(ref_n, t), min(ref_n_wall, wall)
+            cap = max(2.0, 3 * limit * ref_n_wall)   # a student request longer than this cannot pass
+            try:
+                st_1 = min(st_1, self.on_student(one, want_1, cap))
+                st_n = min(st_n, self.on_student(many, want_n, cap))
+            except StudentTimeout:
+                return Timing(cap / ref_n_wall, None, max(ref_n - ref_1, 1e-9), repeat, timed_out=True,
+                              stopped_after_s=cap, clock=self.clock)
+            if trial >= 1 and st_n - st_1 > CLEARLY * limit * max(ref_n - ref_1, 1e-9):
+                break  # even its best of two runs is far over the limit
+        ref_s, student_s = max(ref_n - ref_1, 1e-9), max(st_n - st_1, 0.0)
+        return Timing(student_s / ref_s, student_s, ref_s, repeat, clock=self.clock)
+
+
+def fresh(n):
+    """n new seeds, unknown to the student's process until it is asked to run them."""
+    return [_SEEDS.randrange(2**53) for _ in range(n)]

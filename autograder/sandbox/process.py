@@ -21,7 +21,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 
-from . import codec
+from . import codec, processes
 from .errors import (MissingFile, StudentCrashed, StudentException, StudentTimeout,
                      SubmissionError, UnreadableReply, BudgetExhausted)
 from ..describe import call_text
@@ -391,13 +391,29 @@ class Sandbox:
                "kwargs": kwargs, "repeat": repeat, "seed": seed}
         return self._request(req, timeout or self.limits.call_timeout_s, what or fn.__name__, reply_limits)
 
-    def timed_probe(self, fn, *args, repeat=1, timeout=None, **kwargs):
-        """(value, seconds) of running a probe `repeat` times, timed on this side."""
-        # imports happen before the timed span
-        self._ensure_imported(self._probe_imports(probe_source(fn, kwargs.get("helpers", ()))))
+    def prepare_timed(self, fn, helpers=()):
+        """Start the worker and import what the probe needs, outside any timed span;
+        return the worker's pid."""
+        self._ensure_imported(self._probe_imports(probe_source(fn, helpers)))
+        self.start()
+        return self.proc.pid
+
+    def timed_runs(self, fn, *args, seeds, helpers=(), timeout=None, what=None, **kwargs):
+        """Run a timing probe once per seed, timed: `fn(*args, **kwargs)` returns a function
+        of a seed, which the worker calls for each of `seeds` (see worker.timed_runs).
+
+        Returns (outputs, Clock): what the runs returned, and what the request cost."""
+        pid = self.prepare_timed(fn, helpers)
+        req = {"op": "timed", "source": probe_source(fn, helpers), "name": fn.__name__,
+               "args": list(args), "kwargs": kwargs, "seeds": [int(s) for s in seeds]}
+        cpu0, children0 = processes.cpu_ns(pid), processes.children_cpu_ns(pid)
         started = time.perf_counter()
-        value = self.probe(fn, *args, repeat=repeat, timeout=timeout, **kwargs)
-        return value, time.perf_counter() - started
+        value = self._request(req, timeout or self.limits.call_timeout_s, what or fn.__name__)
+        wall = time.perf_counter() - started
+        cpu1, children1 = processes.cpu_ns(pid), processes.children_cpu_ns(pid)
+        cpu = None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / 1e9
+        children = None if children0 is None or children1 is None else (children1 - children0) / 1e9
+        return value, Clock(wall, cpu, children, pid)
 
     def take_output(self):
         out, self.stats.output = "".join(self.stats.output), []
@@ -414,6 +430,17 @@ def _malformed_reply(reply):
     if not reply["ok"] and not isinstance(reply.get("error"), dict):
         return "it reports an error the grader cannot read"
     return None
+
+
+@dataclass
+class Clock:
+    """What one timed request cost, in seconds: on this side's wall clock, in CPU time of
+    the worker (every thread; None where the platform cannot say), and in CPU time of
+    the worker's children that it waited for meanwhile."""
+    wall: float
+    cpu: float = None
+    children_cpu: float = None
+    pid: int = None  # the worker that ran it
 
 
 class SandboxStartError(RuntimeError):

@@ -11,6 +11,8 @@ Requests:  {"op": "ping"}
            {"op": "call", "module": NAME, "function": NAME, "args": [...], "kwargs": {...}}
            {"op": "probe", "source": PYTHON_SOURCE, "name": NAME, "args": [...], "kwargs": {...}}
            (call and probe also take "repeat": N and "seed": S)
+           {"op": "timed", "source", "name", "args", "kwargs", "seeds": [S, ...]}: the probe
+               returns a function of a seed, run once per seed (see `timed_runs`)
 Replies:   {"ok": True, "value": V, "output": TEXT}
            {"ok": False, "error": {"type", "message", "traceback"}, "output": TEXT}
 """
@@ -108,6 +110,19 @@ def seed_everything(seed):
         sys.modules["torch"].manual_seed(seed)
 
 
+def timed_runs(run, seeds):
+    """What a timed request does: `run(seed)` once per seed, one output each. The
+    trusted side times the whole request and checks every output against the
+    reference's for the same seeds. Equal-shaped arrays come back as one array (one
+    buffer to encode and decode, whatever the number of runs)."""
+    outputs = [run(seed) for seed in seeds]
+    np = sys.modules.get("numpy")
+    if np is not None and outputs and all(type(o) is np.ndarray for o in outputs) \
+            and len({(o.shape, o.dtype) for o in outputs}) == 1:
+        return np.stack(outputs)
+    return outputs
+
+
 class Worker:
     def __init__(self, workdir, output_limit):
         self.workdir = os.path.realpath(workdir)
@@ -127,7 +142,7 @@ class Worker:
                 where = os.path.basename(getattr(module, "__file__", None) or req["module"] + ".py")
                 hint = getattr(module, "__nlpgrade_hint__", "")
                 raise AttributeError(f"{where} defines no function {req['function']}{hint}")
-        elif op == "probe":
+        elif op in ("probe", "timed"):
             namespace = self.probes.get(req["source"])
             if namespace is None:
                 namespace = {"__name__": "__probe__"}
@@ -137,6 +152,9 @@ class Worker:
         else:
             raise ValueError(f"unknown request {op!r}")
         args, kwargs = req.get("args", []), req.get("kwargs", {})
+        if op == "timed":
+            seeds = [int(s) for s in req["seeds"]]
+            return lambda: timed_runs(fn(*args, **kwargs), seeds)
         return lambda: fn(*args, **kwargs)
 
     def handle(self, req):

@@ -1,19 +1,29 @@
-"""The timing ratio tells a loop from vectorized code on the same machine in one run."""
+"""The timing ratio tells a loop from vectorized code on the same machine in one run, and
+the student's side cannot skew it: every timed run has inputs of its own and its output
+is checked against the reference's, other processes of the student's are stopped while
+the reference is timed and killed before the student is."""
 import os
 
+import numpy as np
 import pytest
 
 from autograder.checks import timing
-from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox import Limits, Sandbox, processes
 
 FAST = "import numpy as np\ndef work(n):\n    return float(np.arange(n).sum())\n"
 SLOW = "def work(n):\n    total = 0.0\n    for i in range(n):\n        total += i\n    return total\n"
 
 
-def work_probe(n):
+def work_timing(n):
+    """A timing probe: each run sums a range of its own length."""
+    import numpy as np
+
     import m
 
-    return m.work(n)
+    def run(seed):
+        return np.array([m.work(n + seed % 1000)], dtype=float)
+
+    return run
 
 
 def sandbox_with(folder, source):
@@ -25,24 +35,27 @@ def sandbox_with(folder, source):
 
 
 @pytest.fixture
-def sandboxes(open_tmp):
-    boxes = [sandbox_with(open_tmp / "fast", FAST), sandbox_with(open_tmp / "slow", SLOW),
-             sandbox_with(open_tmp / "fast2", FAST)]
-    yield boxes
-    for b in boxes:
+def boxes(open_tmp):
+    made = []
+
+    def make(name, source):
+        made.append(sandbox_with(open_tmp / name, source))
+        return made[-1]
+
+    yield make
+    for b in made:
         b.close()
 
 
-def test_a_python_loop_is_many_times_slower(sandboxes):
-    fast, slow, _ = sandboxes
-    result = timing.measure(slow, fast, work_probe, 20000, limit=5, trials=3)
+def test_a_python_loop_is_many_times_slower(boxes):
+    result = timing.measure(boxes("slow", SLOW), boxes("fast", FAST), work_timing, 20000, limit=5, trials=3)
     assert result.ratio > 5
 
 
-def test_same_code_has_a_ratio_near_one(sandboxes):
-    fast, _, fast2 = sandboxes
-    result = timing.measure(fast2, fast, work_probe, 20000, limit=5, trials=3)
+def test_same_code_has_a_ratio_near_one(boxes):
+    result = timing.measure(boxes("fast2", FAST), boxes("fast", FAST), work_timing, 20000, limit=5, trials=3)
     assert 0.3 < result.ratio < 3
+    assert result.notes == []
 
 
 ARRAY_FAST = ("import numpy as np\n"
@@ -52,31 +65,156 @@ ARRAY_LOOP = ("import numpy as np\n"
               "    return s, np.outer(s, c)\n")
 
 
-def array_probe(U, c):
-    import m
-
-    return m.work(U, c)
-
-
-def test_large_arrays_do_not_hide_a_loop(open_tmp):
-    """Sending a (5000, 50) array each way costs more than one vectorized call; the
-    check must still see that a loop over the rows is many times slower."""
+def array_timing(U, centers):
+    """U is sent once per request; each run takes a center of its own."""
     import numpy as np
 
-    fast, slow = sandbox_with(open_tmp / "af", ARRAY_FAST), sandbox_with(open_tmp / "al", ARRAY_LOOP)
-    try:
-        U, c = np.random.default_rng(0).standard_normal((5000, 50)), np.ones(50)
-        assert timing.measure(slow, fast, array_probe, U, c, limit=5, trials=3).ratio > 5
-        assert timing.measure(fast, fast, array_probe, U, c, limit=5, trials=3).ratio < 3
-    finally:
-        fast.close()
-        slow.close()
+    import m
+
+    def run(seed):
+        c = centers[seed % len(centers)] * (1 + (seed // len(centers)) % 1000 / 1000)
+        s, outer = m.work(U, c)
+        return np.concatenate((s[:5], outer[seed % len(U)]))
+
+    return run
+
+
+def test_large_arrays_do_not_hide_a_loop(boxes):
+    """Sending a (5000, 50) array costs more than one vectorized call; the check must
+    still see that a loop over the rows is many times slower."""
+    fast, slow = boxes("af", ARRAY_FAST), boxes("al", ARRAY_LOOP)
+    rng = np.random.default_rng(0)
+    U, centers = rng.standard_normal((5000, 50)), rng.standard_normal((16, 50))
+    assert timing.measure(slow, fast, array_timing, U, centers, limit=5, trials=3).ratio > 5
+    assert timing.measure(fast, fast, array_timing, U, centers, limit=5, trials=3).ratio < 3
 
 
 def test_a_failing_ratio_is_measured_again_and_the_best_kept(monkeypatch):
     ratios = iter([9.0, 1.2])
-    monkeypatch.setattr(timing, "_measure_once", lambda *a, **k: timing.Timing(next(ratios), 1, 1, 1))
-    assert timing.measure(None, None, None, limit=5).ratio == 1.2
+    monkeypatch.setattr(timing._Timer, "measure_once", lambda *a, **k: timing.Timing(next(ratios), 1, 1, 1))
+    assert timing.measure(None, None, work_timing, limit=5).ratio == 1.2
     always_slow = iter([9.0, 8.0, 10.0, 1.0])
-    monkeypatch.setattr(timing, "_measure_once", lambda *a, **k: timing.Timing(next(always_slow), 1, 1, 1))
-    assert timing.measure(None, None, None, limit=5, confirm=2).ratio == 8.0
+    monkeypatch.setattr(timing._Timer, "measure_once",
+                        lambda *a, **k: timing.Timing(next(always_slow), 1, 1, 1))
+    assert timing.measure(None, None, work_timing, limit=5, confirm=2).ratio == 8.0
+
+
+# ----- what a student's process could do to skew it ------------------------------------
+MEMO_BY_IDENTITY = ARRAY_LOOP + (
+    "_slow, _memo = work, {}\n"
+    "def work(U, c):\n"
+    "    # the runs of one request share the array U: answer all but the first from memory\n"
+    "    if id(U) not in _memo:\n"
+    "        _memo[id(U)] = _slow(U, c)\n"
+    "    return _memo[id(U)]\n")
+
+
+def test_runs_answered_from_memory_fail(boxes):
+    rng = np.random.default_rng(1)
+    U, centers = rng.standard_normal((5000, 50)), rng.standard_normal((16, 50))
+    with pytest.raises(AssertionError, match=r"in timed run \d+ of \d+, s\[\d\] was .*none may be skipped"):
+        timing.measure(boxes("memo", MEMO_BY_IDENTITY), boxes("fast", ARRAY_FAST), array_timing, U, centers,
+                       limit=5, trials=3, what="work(U, c)", parts=[("s", 5), ("outer", 50)])
+
+
+PATCHED_WORKER = SLOW + '''
+import sys
+_worker = sys.modules.get("_nlpgrade_worker")
+if _worker is not None:
+    _handle = _worker.Worker.handle
+
+    def handle(self, req):
+        """Run a timed request's first seed only and copy its output for the others."""
+        seeds = req.get("seeds") or []
+        if req.get("op") != "timed" or len(seeds) < 2:
+            return _handle(self, req)
+        reply = _handle(self, dict(req, seeds=seeds[:1]))
+        if reply.get("ok"):
+            reply["value"] = [reply["value"][0]] * len(seeds)
+        return reply
+
+    _worker.Worker.handle = handle
+'''
+
+
+def test_a_worker_that_skips_runs_fails(boxes):
+    with pytest.raises(AssertionError, match=r"none may be skipped"):
+        timing.measure(boxes("patched", PATCHED_WORKER), boxes("fast", FAST), work_timing, 20000, limit=5,
+                       trials=3, what="work(n)")
+
+
+BUSY_HELPERS = FAST + '''
+import os
+for _ in range(3):  # busy processes in sessions of their own
+    if os.fork() == 0:
+        os.setsid()
+        while True:
+            pass
+'''
+
+
+def test_other_processes_are_killed_before_the_student_is_timed(boxes):
+    student = boxes("busy", BUSY_HELPERS)
+    result = timing.measure(student, boxes("fast", FAST), work_timing, 20000, limit=5, trials=3,
+                            what="work(n)")
+    assert result.ratio < 3
+    assert any("stopped 3 other processes" in n for n in result.notes), result.notes
+    group = processes.Group(student.proc.pid, getattr(student.identity, "uid", None))
+    assert not [p for p in group.others().values() if p.state not in ("Z", "X")]
+
+
+FORKS_WHILE_TIMED = FAST + '''
+import os
+_fast = work
+def work(n):
+    if os.fork() == 0:
+        os._exit(0)
+    return _fast(n)
+'''
+
+
+def test_a_process_started_while_timed_voids_the_measurement(boxes):
+    with pytest.raises(AssertionError, match="started other processes while it was timed"):
+        timing.measure(boxes("forks", FORKS_WHILE_TIMED), boxes("fast", FAST), work_timing, 2000, limit=5,
+                       trials=3, what="work(n)")
+
+
+WRONG = "def work(n):\n    return float(n)\n"
+
+
+def test_wrong_values_fail_with_the_run_and_the_numbers(boxes):
+    with pytest.raises(AssertionError, match=r"work\(n\): in timed run 1 of 2, the result was [\d.e+]+; "
+                                             r"the reference's on the same inputs is [\d.e+]+"):
+        timing.measure(boxes("wrong", WRONG), boxes("fast", FAST), work_timing, 20000, limit=5,
+                       what="work(n)", parts=[("the result", 1)])
+
+
+HANGS = "import time\ndef work(n):\n    time.sleep(0.2)\n    return float(sum(range(n)))\n"
+
+
+def test_a_run_cut_off_says_more_than_and_when(boxes):
+    result = timing.measure(boxes("hangs", HANGS), boxes("fast", FAST), work_timing, 20000, limit=5, trials=2)
+    assert result.timed_out and result.student_s is None
+    text = result.slower_text()
+    assert text.startswith(f"more than {int(result.ratio)} times as long as the reference (stopped after")
+    assert "ms" not in text  # no seconds that were not measured
+
+
+def test_cpu_time_ignores_a_busy_machine(boxes):
+    """The same code, with this machine's cores kept busy by others: the ratio holds."""
+    burners = []
+    for _ in range(os.cpu_count() or 1):
+        pid = os.fork()
+        if pid == 0:
+            while True:
+                pass
+        burners.append(pid)
+    try:
+        result = timing.measure(boxes("fast2", FAST), boxes("fast", FAST), work_timing, 20000, limit=5,
+                                trials=3)
+    finally:
+        for pid in burners:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    assert result.clock == "cpu"
+    assert 0.5 < result.ratio < 2

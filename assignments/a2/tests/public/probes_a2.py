@@ -52,6 +52,35 @@ def loss_pair_losses(name, which, points, center, outside_idx, U, seed, K=None):
     return losses
 
 
+def loss_timing(name, U, centers, K=None, rows=3):
+    """For the timing tests: a function of a seed that calls word2vec.<name> once on
+    inputs of its own (one of `centers`, rescaled; an outside word; negative samples,
+    all drawn from the seed) and returns a fingerprint of its result: the loss,
+    gradCenterVec, and the rows of gradOutsideVecs of the outside word and of `rows`
+    random words. The grader times it and compares each fingerprint with the reference's."""
+    import random
+
+    import numpy as np
+    import word2vec
+
+    fn = getattr(word2vec, name)
+    V = len(U)
+    dataset = make_dataset(V, 0)  # built once: only the function itself is timed
+    extra = () if K is None else (K,)
+
+    def run(seed):
+        random.seed(seed)
+        o = random.randrange(V)
+        center = centers[random.randrange(len(centers))] * random.uniform(0.5, 1.5)
+        picked = [o] + [random.randrange(V) for _ in range(rows)]
+        loss, grad_center, grad_outside = fn(center, o, U, dataset, *extra)
+        return np.concatenate((np.ravel(np.asarray(loss, dtype=float)),
+                               np.ravel(np.asarray(grad_center, dtype=float)),
+                               np.asarray(grad_outside, dtype=float)[picked].ravel()))
+
+    return run
+
+
 def skipgram_run(loss_name, center_word, window, outside_words, C, U, seed):
     """(loss, gradCenterVecs, gradOutsideVectors) of word2vec.skipgram."""
     import word2vec

@@ -1,0 +1,197 @@
+"""The student's processes, seen from the trusted side: find them, read their CPU clocks,
+stop and resume them, kill all but the worker. Used by the timing checks, so that no
+student process but the timed worker runs while either side is timed.
+
+Linux (/proc and per-process CPU clocks). Elsewhere no process is found and `cpu_ns`
+is None: timing falls back to wall-clock time, without these guarantees.
+
+Which processes are the student's: with a sandbox uid of its own (root), every process
+whose real, effective or saved uid is that uid, wherever it sits in the process tree
+(zombies included). Without one (not root: the student's own machine) a best effort:
+the worker's descendants, its session and process group.
+"""
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_CPUCLOCK_SCHED = 2  # the kernel's per-process CPU clock: all threads, living and exited
+
+
+def cpu_ns(pid):
+    """CPU time (user + system, every thread) the process `pid` has used, in ns; None
+    where the platform cannot say (the clock id is Linux's MAKE_PROCESS_CPUCLOCK)."""
+    try:
+        return time.clock_gettime_ns(((~pid) << 3) | _CPUCLOCK_SCHED)
+    except (OSError, AttributeError, OverflowError):
+        return None
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    state: str   # R, S, D, T, t, Z, X...
+    ppid: int
+    pgid: int
+    sid: int
+    uids: tuple  # real, effective, saved
+
+
+def read(pid):
+    """The Proc of `pid`, or None when it is gone. One file, read raw: listing every
+    process is a cost of each timed request."""
+    try:
+        fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        status = os.read(fd, 16384)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        return Proc(pid, _field(status, b"State")[0].decode(), int(_field(status, b"PPid")[0]),
+                    int(_field(status, b"NSpgid")[0]), int(_field(status, b"NSsid")[0]),
+                    tuple(int(x) for x in _field(status, b"Uid")[:3]))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _field(status, key):
+    start = status.find(b"\n" + key + b":")
+    if start < 0:
+        return []
+    start += len(key) + 2
+    return status[start:status.find(b"\n", start)].split()
+
+
+def children_cpu_ns(pid):
+    """CPU time of the children that `pid` has waited for (they count there once
+    reaped), in ns (clock-tick resolution); None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().decode("ascii", "replace").rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) * 10**9 // _TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def all_processes():
+    """{pid: Proc} of every process this side can see."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return {}
+    procs = {}
+    for name in names:
+        if name.isdigit():
+            p = read(int(name))
+            if p is not None:
+                procs[p.pid] = p
+    return procs
+
+
+@dataclass(frozen=True)
+class Group:
+    """How to find one sandbox's processes: its worker, its own uid (None when it has
+    none), and pids never to touch (the other side's worker, ourselves)."""
+    worker: int
+    uid: int = None
+    exclude: frozenset = frozenset()
+
+    def members(self, procs=None):
+        """{pid: Proc} of the group's processes, the worker included when alive."""
+        procs = all_processes() if procs is None else procs
+        skip = self.exclude | {os.getpid()}
+        if self.uid is not None:
+            return {pid: p for pid, p in procs.items() if self.uid in p.uids and pid not in skip}
+        found = {pid: p for pid, p in procs.items()
+                 if pid == self.worker or p.sid == self.worker or p.pgid == self.worker}
+        grew = True
+        while grew:  # descendants, including those that left the session (setsid)
+            grew = False
+            for pid, p in procs.items():
+                if pid not in found and p.ppid in found:
+                    found[pid] = p
+                    grew = True
+        return {pid: p for pid, p in found.items() if pid not in skip}
+
+    def others(self, procs=None):
+        """The group's processes other than the worker, zombies included."""
+        return {pid: p for pid, p in self.members(procs).items() if pid != self.worker}
+
+
+def _signal(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _settle(pids, states, timeout_s):
+    """Wait (briefly) until every pid is gone or in one of `states`."""
+    deadline = time.monotonic() + timeout_s
+    pending = set(pids)
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            p = read(pid)
+            if p is None or p.state in states:
+                pending.discard(pid)
+        if pending:
+            time.sleep(0.0005)
+    return pending
+
+
+def stop(group, rounds=100, timeout_s=1.0):
+    """SIGSTOP every process of the group, the worker included, until no new one
+    appears (a stopped process cannot fork); return the pids stopped, for `resume`."""
+    stopped = set()
+    for _ in range(rounds):
+        fresh = set(group.members()) - stopped
+        if not fresh:
+            break
+        _signal(fresh, signal.SIGSTOP)
+        stopped |= fresh
+    _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
+    return stopped
+
+
+def resume(pids):
+    _signal(pids, signal.SIGCONT)
+
+
+def kill_others(group, rounds=100):
+    """SIGKILL every process of the group but its worker. Returns (the pids killed, the
+    pids of the group other than the worker still there: zombies that wait for their
+    parent). One listing when there is nothing to kill, the usual case.
+
+    With others there, everyone is stopped first (the worker too) so that none can fork
+    while the others are killed; then the worker runs on. Those that became our children
+    (we are a subreaper when root) are reaped."""
+    others = group.others()
+    if all(p.state in ("Z", "X") for p in others.values()):
+        return set(), set(others)
+    killed = set()
+    try:
+        for _ in range(rounds):
+            stop(group)
+            victims = {pid for pid, p in group.others().items() if p.state not in ("Z", "X")}
+            if not victims:
+                break
+            _signal(victims, signal.SIGKILL)
+            killed |= victims
+            _settle(victims, ("Z", "X"), 1.0)
+    finally:
+        resume([group.worker])
+    me = os.getpid()
+    for pid in killed:
+        p = read(pid)
+        if p is not None and p.ppid == me:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+    return killed, set(group.others())
