@@ -77,6 +77,7 @@ def _bind_missing(node, module_dict):
 def execute(module, path, sources):
     """Run the kept statements of each cell in order, in the module's namespace."""
     notes, base = [], os.path.basename(path)
+    module.__dict__[ast_filter.RUNTIME] = ast_filter.runtime()
     for number, source in enumerate(sources, 1):
         filename = f"{path} (code cell {number})"
         # So tracebacks show the student's own lines.
@@ -84,18 +85,26 @@ def execute(module, path, sources):
         plan = ast_filter.plan_cell(number, source, filename)
         if plan.problem:
             notes.append(plan.problem)
+        notes += plan.notes
         for node in plan.statements:
-            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
             try:
+                code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
+                               flags=ast_filter.COMPILE_FLAGS, dont_inherit=True)
                 exec(code, module.__dict__)
             except ImportError as exc:
-                if not isinstance(node, (ast.Import, ast.ImportFrom)):
-                    raise
-                _bind_missing(node, module.__dict__)
-                notes.append(f"code cell {number}, line {node.lineno}: {exc} (skipped)")
-            except Exception as exc:  # e.g. a decorator or default value that fails
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    _bind_missing(node, module.__dict__)
+                    notes.append(f"code cell {number}, line {node.lineno}: {exc} (skipped)")
+                else:  # e.g. `KV = gensim.models.KeyedVectors` with gensim missing
+                    notes.append(f"code cell {number}, line {node.lineno}: {type(exc).__name__}: "
+                                 f"{exc} (that statement was skipped)")
+            except Exception as exc:  # e.g. a base class that is not a plain class
                 notes.append(f"code cell {number}, line {node.lineno}: {type(exc).__name__}: "
                              f"{exc} (that statement was skipped)")
+    if notes:  # shown with the first test that imports the notebook
+        print(f"While importing {base} (only imports, definitions and constants run when grading):\n"
+              + "\n".join(f"  {n}" for n in notes[:20])
+              + (f"\n  ... and {len(notes) - 20} more" if len(notes) > 20 else ""))
     module.__nlpgrade_hint__ = ("" if not notes else
                                 f"\nWhile importing {base}: " + "; ".join(notes[:5]))
 

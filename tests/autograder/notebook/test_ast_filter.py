@@ -59,3 +59,145 @@ def test_constant_expressions():
     assert not is_constant(ast.parse("f(1)", mode="eval").body)
     assert not is_constant(ast.parse("a[1]", mode="eval").body)
     assert not keeps(ast.parse("x.y = 1").body[0])
+
+
+# ----- definitions are made inert before they run (issue 10) ---------------------------------
+import sys  # noqa: E402
+import time  # noqa: E402
+import types  # noqa: E402
+
+from autograder.notebook import importer  # noqa: E402
+from autograder.notebook.ast_filter import runtime  # noqa: E402
+
+
+@pytest.fixture
+def run_cells(tmp_path, monkeypatch):
+    """Import cells as a notebook module in this process; `mark(n)` in them writes a file."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    prelude = ("import time, functools, enum, abc\nfrom functools import lru_cache\n"
+               "from dataclasses import dataclass, field\n"
+               f"def mark(*n):\n    open({str(marks)!r} + '/' + '-'.join(map(str, n)) or 'x', 'w').close()\n"
+               "    time.sleep(0.5)\n    return n[0] if n else None\n")
+
+    def run(*cells):
+        module = types.ModuleType("nbtest")
+        monkeypatch.setitem(sys.modules, "nbtest", module)  # as the import system does
+        started = time.monotonic()
+        importer.execute(module, str(tmp_path / "nbtest.ipynb"), [prelude, *cells])
+        module.seconds = time.monotonic() - started
+        module.marks = marks
+        return module
+    return run
+
+
+def ran(module):
+    return sorted(p.name for p in module.marks.iterdir())
+
+
+@pytest.mark.parametrize("cell", [
+    "class Slow:\n    mark(1)\n    time.sleep(3)\n    def f(self):\n        return 1\nf = Slow",
+    "@mark\ndef f():\n    return 1",
+    "@functools.lru_cache(maxsize=mark(2))\ndef f():\n    return 1",
+    "@(d := mark)\ndef f():\n    return 1",
+    "def f(x, y=mark(3)):\n    return 1",
+    "def f(x, *, y=[mark(3)]):\n    return 1",
+    "def f(x: mark(4)) -> mark(5):\n    return 1",
+    "T: mark(6) = 1\ndef f():\n    return 1",
+    "class M(type):\n    def __new__(m, *a):\n        mark(7)\n        return super().__new__(m, *a)\n"
+    "class C(metaclass=M):\n    def f(self):\n        return 1\nf = 1",
+    "class C(object, flag=mark(8)):\n    pass\ndef f():\n    return 1",
+    "class B:\n    def __init_subclass__(cls, **kw):\n        mark(9)\nclass C(B):\n    pass\ndef f():\n    return 1",
+    "class B:\n    __init_subclass__ = mark\nclass C(B):\n    pass\ndef f():\n    return 1",
+    "class E(enum.Enum):\n    def __new__(cls, v):\n        mark(10)\n        return object.__new__(cls)\n    A = 1\n"
+    "def f():\n    return 1",
+    "class C(type('X', (), {'y': mark(11)})):\n    pass\ndef f():\n    return 1",
+    "__builtins__ = {'__import__': mark, '__build_class__': mark}\nimport json\nclass C:\n    pass\n"
+    "def f():\n    return 1",
+    "class C:\n    x: int = field(default_factory=mark)\n    @staticmethod\n    @mark\n    def f():\n        return 1\n"
+    "f = 1",
+    "try:\n    import not_installed_anywhere\nexcept mark(12):\n    pass\ndef f():\n    return 1",
+    "staticmethod = mark\nclass C:\n    @staticmethod\n    def g():\n        return 1\ndef f():\n    return 1",
+    "class C:\n    p = mark\n    @p.setter\n    def q(self):\n        return 1\ndef f():\n    return 1",
+    "X = 9 ** 9 ** 9\nY = 1 << 10 ** 12\ndef f():\n    return 1",
+    "import antigravity\nimport this\ndef f():\n    return 1",
+])
+def test_definitions_run_no_student_code_while_defined(run_cells, cell):
+    module = run_cells(cell)
+    assert ran(module) == []
+    assert module.seconds < 1.0, module.seconds
+    assert "f" in vars(module)  # the rest of the cell is defined
+
+
+def test_what_a_definition_loses_is_told_per_cell(run_cells, capsys):
+    run_cells("class Slow:\n    time.sleep(3)\n    x = 1",
+              "@mark\ndef timed():\n    return 1",
+              "def f(x, k=mark(1)):\n    return k",
+              "class C(metaclass=abc.ABCMeta):\n    pass",
+              "class E(enum.Enum):\n    A = 1",
+              "class B:\n    def __init_subclass__(cls):\n        pass")
+    shown = capsys.readouterr().out
+    assert "code cell 2, line 1: 1 statement in the body of class Slow (line 2) did not run" in shown
+    assert "code cell 3, line 1: the decorator @mark of timed was not applied" in shown
+    assert ("code cell 4, line 1: the default value of k in f (mark(1)) is computed when the function "
+            "is called") in shown
+    assert "code cell 5, line 1: class C was defined without its keywords (metaclass=...)" in shown
+    assert "code cell 6, line 1: TypeError: 'Enum'" in shown and "cannot be a base class" in shown
+    assert "code cell 7, line 2: __init_subclass__ in class B was left out" in shown
+
+
+def test_what_2021_notebooks_use_still_works(run_cells):
+    module = run_cells(
+        "START_TOKEN = '<START>'\nWINDOW = 4\nNP_DTYPE = abc.ABC",
+        "def read_corpus(category='crude'):\n    return category",
+        "def compute(corpus, window_size=WINDOW, words=None, tokens=[START_TOKEN], k=2 * WINDOW):\n"
+        "    return window_size, words, tokens, k",
+        "def get_matrix_of_vectors(wv, required_words=['barrels', 'bpd']):\n    return required_words",
+        "def order(xs, key=lambda w: -w, *, n=len('abc')):\n    'docstring kept'\n    return sorted(xs, key=key)[:n]",
+        "@lru_cache(maxsize=None)\ndef double(x):\n    return 2 * x",
+        "class Counter:\n    '''doc'''\n    start: int = 0\n    def __init__(self, n=1):\n        self.n = n\n"
+        "    @property\n    def twice(self):\n        return 2 * self.n\n    @twice.setter\n    def twice(self, v):\n"
+        "        self.n = v / 2\n    @staticmethod\n    def zero():\n        return 0\n"
+        "    @classmethod\n    def make(cls):\n        return cls(3)",
+        "@dataclass(frozen=True)\nclass Pair:\n    a: int\n    b: 'list' = 2",
+        "class Base(abc.ABC):\n    pass\nclass Child(Base, Exception):\n    pass",
+    )
+    assert ran(module) == []
+    assert module.read_corpus() == "crude"
+    assert module.compute([]) == (4, None, ["<START>"], 8)
+    assert module.get_matrix_of_vectors(None) == ["barrels", "bpd"]
+    assert module.order([1, 3, 2, 5]) == [5, 3, 2] and module.order.__doc__ == "docstring kept"
+    assert module.double(4) == 8 and module.double.cache_info().hits == 0
+    c = module.Counter.make()
+    c.twice = 10
+    assert (c.n, module.Counter.zero(), module.Counter.start, module.Counter.__doc__) == (5, 0, 0, "doc")
+    assert module.Pair(1) == module.Pair(1, 2)
+    assert issubclass(module.Child, module.Base)
+
+
+def test_a_deferred_default_runs_at_each_call_that_leaves_it_out(run_cells):
+    module = run_cells("def f(x, y=mark(1)):\n    return y")
+    assert ran(module) == []
+    assert module.f(0, 7) == 7 and ran(module) == []
+    assert module.f(0) == 1 and ran(module) == ["1"]
+
+
+def test_reserved_names_cannot_be_rebound():
+    for source in ("__nlpgrade__ = {}", "import json as __nlpgrade__", "def __nlpgrade__():\n    pass",
+                   "__builtins__ = {}", "class __builtins__:\n    pass", "from os import path as __builtins__",
+                   "def __getattr__(name):\n    return 1",
+                   "try:\n    import x\nexcept ImportError as __builtins__:\n    pass"):
+        plan = plan_cell(3, source)
+        assert plan.statements == [], source
+        assert plan.notes[0].startswith("code cell 3, line ") and "__" in plan.notes[0], source
+    assert isinstance(runtime(), types.MappingProxyType)  # read-only even to code that reaches it
+
+
+@pytest.mark.parametrize("source", ["X = 9 ** 9 ** 9", "X = 2 ** N", "X = 1 << 10 ** 9", "X = (2 ** 10) ** 3"])
+def test_constants_that_take_long_to_compute_are_skipped(source):
+    assert kept(source) == []
+
+
+@pytest.mark.parametrize("source", ["X = 2 ** 10", "EPS = 1e-3 * 10 ** -6", "X = 1 << 20"])
+def test_small_powers_are_constants(source):
+    assert kept(source) == ["Assign"]
