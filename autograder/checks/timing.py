@@ -106,7 +106,7 @@ class _Timer:
         if not self.killed:
             return []
         n = len(self.killed)
-        return [f"Before timing {self.what}, the grader stopped {n} other process{'es' if n > 1 else ''} "
+        return [f"Before timing {self.what}, the grader ended {n} other process{'es' if n > 1 else ''} "
                 "your code had started: only your function runs while it is timed."]
 
     # ----- one timed request on each side ---------------------------------------------------

@@ -158,7 +158,7 @@ def test_other_processes_are_killed_before_the_student_is_timed(boxes):
     result = timing.measure(student, boxes("fast", FAST), work_timing, 20000, limit=5, trials=3,
                             what="work(n)")
     assert result.ratio < 3
-    assert any("stopped 3 other processes" in n for n in result.notes), result.notes
+    assert any("ended 3 other processes" in n for n in result.notes), result.notes
     group = processes.Group(student.proc.pid, getattr(student.identity, "uid", None))
     assert not [p for p in group.others().values() if p.state not in ("Z", "X")]
 

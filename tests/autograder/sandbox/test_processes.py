@@ -1,0 +1,96 @@
+"""Finding, stopping and killing a sandbox's processes from the trusted side (Linux)."""
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from autograder.sandbox import processes
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def spawn_tree():
+    """A 'worker' (own session) with a busy child that left for a session of its own and a
+    grandchild; returns the worker's pid. Everything dies with the worker's group or by pid."""
+    worker = os.fork()
+    if worker == 0:
+        try:  # never back into pytest from a forked copy
+            os.setsid()
+            if os.fork() == 0:
+                os.setsid()  # leaves the worker's session, stays its descendant
+                if os.fork() == 0:
+                    while True:
+                        pass
+                while True:
+                    pass
+            while True:
+                time.sleep(1)
+        finally:
+            os._exit(0)
+    return worker
+
+
+def wait_for(predicate, timeout_s=5.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def tree():
+    worker = spawn_tree()
+    group = processes.Group(worker)
+    assert wait_for(lambda: len(group.others()) == 2)
+    yield group
+    for pid in [worker] + list(group.others()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    os.waitpid(worker, 0)
+
+
+def test_cpu_clock_of_a_process_counts_its_work():
+    before = processes.cpu_ns(os.getpid())
+    sum(i * i for i in range(300000))
+    assert processes.cpu_ns(os.getpid()) - before > 1e6
+    assert processes.cpu_ns(2**22 + 12345) is None  # no such process
+
+
+def test_descendants_that_left_the_session_are_found(tree):
+    members = tree.members()
+    assert tree.worker in members and len(members) == 3
+    assert all(p.uids[0] == os.getuid() for p in members.values())
+
+
+def test_stop_freezes_every_process_and_resume_lets_them_run(tree):
+    stopped = processes.stop(tree)
+    assert stopped == set(tree.members())
+    assert all(p.state in ("T", "t") for p in tree.members().values())
+    busy = list(tree.others())
+    clocks = [processes.cpu_ns(pid) for pid in busy]
+    time.sleep(0.1)
+    assert [processes.cpu_ns(pid) for pid in busy] == clocks  # not one ns while stopped
+    processes.resume(stopped)
+    assert wait_for(lambda: all(processes.cpu_ns(pid) > c for pid, c in zip(busy, clocks)))
+
+
+def test_kill_others_spares_the_worker(tree):
+    killed, left = processes.kill_others(tree)
+    assert len(killed) == 2
+    assert wait_for(lambda: all(p.state in ("Z", "X") for p in tree.others().values()))
+    assert processes.read(tree.worker).state not in ("T", "t", "Z")  # resumed, alive
+    assert processes.kill_others(tree)[0] == set()  # nothing left to kill: one listing
+
+
+def test_a_uid_group_is_every_process_of_that_uid():
+    procs = processes.all_processes()
+    mine = processes.Group(-1, uid=os.getuid()).members(procs)
+    assert os.getpid() not in mine  # never ourselves
+    assert all(os.getuid() in p.uids for p in mine.values())
+    assert os.getppid() in mine

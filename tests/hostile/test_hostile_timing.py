@@ -1,0 +1,199 @@
+"""A student whose word2vec loss functions loop over the vocabulary in Python (they fail
+the timing tests 4.11 and 4.12 when honest) tries to pass them anyway, the three ways
+that worked before issue 10: remembering results by the identity of their inputs,
+patching the sandbox worker so that a timed request runs once, and busy processes that
+it stops during its own runs and resumes while the reference is timed. Each must gain
+nothing over the honest looped submission, and leave a valid results.json.
+
+Against the engine before issue 10 every one of these passed 4.11 (2 runs each), and all
+but busy_processes (whose negSampling is not behind the stopped helpers) passed 4.12.
+"""
+import pytest
+from hostile_support import assert_no_gain, strict_results
+from support import grade, lost, make_submission, output_of
+
+W2V = "word2vec.py"
+TIMING = {"4.11", "4.12"}
+
+LOOPS = '''
+def _naive_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    V = outsideVectors.shape[0]
+    scores = np.zeros(V)
+    for w in range(V):
+        scores[w] = np.dot(outsideVectors[w], centerWordVec)
+    y_hat = softmax(scores)
+    shifted = scores - np.max(scores)
+    loss = np.log(np.sum(np.exp(shifted))) - shifted[outsideWordIdx]
+    gradCenterVec = np.zeros_like(centerWordVec, dtype=float)
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    for w in range(V):
+        d = y_hat[w] - (1.0 if w == outsideWordIdx else 0.0)
+        gradCenterVec += d * outsideVectors[w]
+        gradOutsideVecs[w] = d * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+
+
+def _neg_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
+    loss = 0.0
+    gradCenterVec = np.zeros(centerWordVec.shape)
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    for w in range(outsideVectors.shape[0]):
+        z = outsideVectors[w] @ centerWordVec
+        if w == outsideWordIdx:
+            loss -= np.log(sigmoid(z))
+            gradCenterVec += (sigmoid(z) - 1) * outsideVectors[w]
+            gradOutsideVecs[w] += (sigmoid(z) - 1) * centerWordVec
+        n = negSampleWordIndices.count(w)
+        if n:
+            loss -= n * np.log(sigmoid(-z))
+            gradCenterVec += n * sigmoid(z) * outsideVectors[w]
+            gradOutsideVecs[w] += n * sigmoid(z) * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+HONEST = LOOPS + '''
+
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    return _naive_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset)
+'''
+HONEST_NEG = '''
+def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    return _neg_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset, K)
+'''
+
+# The repeated runs of a timing request used to get the very same arrays.
+MEMO_BY_IDENTITY = LOOPS + '''
+_last = {}
+
+
+def _remembered(fn, *args):
+    key = (fn.__name__,) + tuple(id(a) if isinstance(a, np.ndarray) else a for a in args[:3])
+    if key not in _last:
+        _last.clear()
+        _last[key] = fn(*args)
+    return _last[key]
+
+
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    return _remembered(_naive_loop, centerWordVec, outsideWordIdx, outsideVectors, dataset)
+'''
+MEMO_NEG = '''
+def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    return _remembered(_neg_loop, centerWordVec, outsideWordIdx, outsideVectors, dataset, K)
+'''
+
+# Only the big matrix is shared by the runs of one request: remember by it alone.
+MEMO_BY_MATRIX = MEMO_BY_IDENTITY.replace(
+    "for a in args[:3])", "for a in args[2:3])")
+
+# Timed requests run once; the output is copied for the other runs (and any "repeat"
+# of the old protocol is cut to 1).
+PATCHED_WORKER = LOOPS + '''
+import sys as _sys
+
+_worker = _sys.modules.get("_nlpgrade_worker")
+if _worker is not None and not getattr(_worker, "_once", False):
+    _worker._once = True
+    _handle = _worker.Worker.handle
+
+    def _handle_once(self, req):
+        seeds = req.get("seeds") or []
+        if req.get("op") == "timed" and len(seeds) > 1:
+            reply = _handle(self, dict(req, seeds=seeds[:1]))
+            if reply.get("ok"):
+                reply["value"] = [reply["value"][0]] * len(seeds)
+            return reply
+        if int(req.get("repeat") or 1) > 1:
+            req = dict(req, repeat=1)
+        return _handle(self, req)
+
+    _worker.Worker.handle = _handle_once
+
+
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    return _naive_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset)
+'''
+
+# 16 busy processes in sessions of their own, stopped while the worker answers a request
+# and running (on the reference's time) otherwise. Against the engine before issue 10
+# this passed 4.11 with the looped function.
+BUSY_PROCESSES = LOOPS + '''
+import os as _os
+import signal as _signal
+import sys as _sys
+
+_HELPERS = []
+for _ in range(16):
+    _pid = _os.fork()
+    if _pid == 0:
+        try:
+            _os.setsid()
+            while True:
+                pass
+        finally:
+            _os._exit(0)
+    _HELPERS.append(_pid)
+
+
+def _helpers(sig):
+    for pid in _HELPERS:
+        try:
+            _os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+_worker = _sys.modules.get("_nlpgrade_worker")
+if _worker is not None and not getattr(_worker, "_quiet", False):
+    _worker._quiet = True
+    _handle = _worker.Worker.handle
+
+    def _handle_quietly(self, req):
+        _helpers(_signal.SIGSTOP)
+        try:
+            return _handle(self, req)
+        finally:
+            _helpers(_signal.SIGCONT)
+
+    _worker.Worker.handle = _handle_quietly
+
+
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    return _naive_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset)
+'''
+
+ATTACKS = {
+    "memo_by_identity": (MEMO_BY_IDENTITY, MEMO_NEG),
+    "memo_by_matrix": (MEMO_BY_MATRIX, MEMO_NEG),
+    "patched_worker": (PATCHED_WORKER, HONEST_NEG),
+    "busy_processes": (BUSY_PROCESSES, HONEST_NEG),
+}
+
+
+def graded(tmp_path, naive, neg):
+    sub = make_submission(tmp_path / "sub", patches={W2V: {"naiveSoftmaxLossAndGradient": naive,
+                                                           "negSamplingLossAndGradient": neg}})
+    path = tmp_path / "results.json"
+    res = grade(sub, results_path=str(path))
+    assert strict_results(path) == res
+    return res
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    res = graded(tmp_path_factory.mktemp("honest"), HONEST, HONEST_NEG)
+    assert TIMING <= lost(res), "the honest loops must fail both timing tests"
+    return res
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_timing_attack_gains_nothing(name, baseline, tmp_path):
+    res = graded(tmp_path, *ATTACKS[name])
+    assert_no_gain(res, baseline)
+    assert TIMING <= lost(res)
+    first = output_of(res, "4.11")
+    if name in ("memo_by_matrix", "patched_worker"):  # the runs' outputs give it away
+        assert "none may be skipped or answered from an earlier run" in first, first
+    if name == "busy_processes":  # killed before the student's first timed run, and said so
+        assert "the grader ended 16 other processes your code had started" in first, first
