@@ -106,10 +106,12 @@ def plot_embeddings(M_reduced, word2ind, words):
     plt.show()
 '''
 
+# The timing test (2.6) passes only when the timed function's values are the reference's
+# (issue 10: a stub must not pass a timing check): a fast function with wrong counts loses it.
 VARIANTS = {
     "window crosses documents": ({"compute_co_occurrence_matrix": WINDOW_CROSSES_DOCUMENTS},
-                                 {"1.2", "2.2", "2.3"}),
-    "window off by one": ({"compute_co_occurrence_matrix": WINDOW_OFF_BY_ONE}, {"1.2", "2.2", "2.4"}),
+                                 {"1.2", "2.2", "2.3", "2.6"}),
+    "window off by one": ({"compute_co_occurrence_matrix": WINDOW_OFF_BY_ONE}, {"1.2", "2.2", "2.4", "2.6"}),
     "unsorted vocabulary": ({"distinct_words": UNSORTED_VOCABULARY}, {"1.1", "1.2", "2.1", "2.5"}),
     "loop over all word pairs": ({"compute_co_occurrence_matrix": PAIR_LOOP}, {"2.6"}),
     "SVD without S": ({"reduce_to_k_dim": SVD_NO_S}, {"2.7"}),

@@ -1,4 +1,5 @@
-"""Public checks for a1, on the course's toy corpus with values worked out by hand.
+"""Public checks for a1, on the course's toy corpus with values worked out by hand, and on
+a random corpus or matrix of their own each run, checked against values computed here.
 
 Run them with `python -m autograder check` (or `pytest tests/`) in your assignment
 folder: they grade exploring_word_vectors.ipynb as the autograder does, running only its
@@ -8,6 +9,8 @@ import numpy as np
 
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
+from checks_a1 import (along_singular_directions, cooccurrence, counts_match, matrix_and_index,
+                       matrix_with_gaps, random_document, random_words, reduced, words_and_count)
 from plot_check import check_plot
 from probes_a1 import plotted
 
@@ -32,36 +35,51 @@ def toy_matrix():
 
 
 class TestExploringWordVectorsPublic(SubmissionTestCase):
+    def small_corpus(self):
+        """Three short random documents, fresh each run (a hard-coded toy answer fails)."""
+        words = random_words(self.rng, 12)
+        return [random_document(self.rng, words, int(self.rng.integers(2, 8))) for _ in range(3)]
+
     @graded("1.1")
     def test_distinct_words_toy(self):
-        """distinct_words: the toy corpus has 10 distinct words, sorted"""
-        call = call_text("distinct_words", TOY)
-        words, n = self.student.call(NB, "distinct_words", TOY)
-        self.assertEqual(list(words), TOY_WORDS, f"{call} returned the words {list(words)}")
-        self.assertEqual(n, 10, f"{call} returned num_corpus_words={n}, wanted 10")
+        """distinct_words: the toy corpus has 10 distinct words, sorted; and a random corpus"""
+        for corpus in (TOY, self.small_corpus()):
+            call = call_text("distinct_words", corpus)
+            got = self.student.call(NB, "distinct_words", corpus)
+            words_and_count(got, sorted({w for doc in corpus for w in doc}), call)
 
     @graded("1.2")
     def test_co_occurrence_toy_window_1(self):
-        """compute_co_occurrence_matrix: the toy corpus, window 1"""
-        call = call_text("compute_co_occurrence_matrix", TOY, window_size=1)
-        M, word2ind = self.student.call(NB, "compute_co_occurrence_matrix", TOY, window_size=1)
-        want, index = toy_matrix()
-        self.assertEqual(dict(word2ind), index, f"{call} returned word2ind {dict(word2ind)}")
-        self.assertClose(np.asarray(M, dtype=float), want, call, name="M")
+        """compute_co_occurrence_matrix: the toy corpus, window 1; and a random corpus, window 2"""
+        randoms = self.small_corpus()
+        for corpus, window, (want, index) in ((TOY, 1, toy_matrix()), (randoms, 2, cooccurrence(randoms, 2))):
+            call = call_text("compute_co_occurrence_matrix", corpus, window_size=window)
+            got = self.student.call(NB, "compute_co_occurrence_matrix", corpus, window_size=window)
+            M, word2ind = matrix_and_index(got, sorted(index), call)
+            self.assertEqual(word2ind, index, f"{call} returned word2ind {word2ind}, wanted {index} "
+                                              "(rows in the sorted order of distinct_words)")
+            self.assertClose(M, want, call, name="M")
 
     @graded("1.3")
     def test_reduce_to_k_dim_shape(self):
-        """reduce_to_k_dim: the toy matrix reduced to 2 dimensions has shape (10, 2)"""
-        M, _ = toy_matrix()
-        got = np.asarray(self.student.call(NB, "reduce_to_k_dim", M, k=2))
-        self.assertEqual(got.shape, (10, 2), f"{call_text('reduce_to_k_dim', M, k=2)} has shape {got.shape}")
+        """reduce_to_k_dim: the toy matrix and a random one reduced to 2 dimensions: shape (N, 2),
+        columns along the matrix's leading singular directions"""
+        for M in (toy_matrix()[0], matrix_with_gaps(self.rng, 8, True, 2)):
+            call = call_text("reduce_to_k_dim", M, k=2)
+            got = reduced(self.student.call(NB, "reduce_to_k_dim", M, k=2), (len(M), 2), call)
+            along_singular_directions(got, M, 2, call)
 
     @graded("1.4")
     def test_plot_embeddings_small(self):
-        """plot_embeddings: five points, each labelled with its word"""
+        """plot_embeddings: five points, each labelled with its word; then six random ones"""
         M_reduced = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [0.0, 0.0]])
         word2ind = {"test1": 0, "test2": 1, "test3": 2, "test4": 3, "test5": 4}
         words = ["test1", "test2", "test3", "test4", "test5"]
-        call = call_text("plot_embeddings", M_reduced, word2ind, words)
-        shown = self.student.probe(plotted, M_reduced, word2ind, words, what=call)
-        check_plot(self, shown, M_reduced, word2ind, words, call)
+        rows = self.rng.permutation(6)
+        cases = ((M_reduced, word2ind, words),
+                 (self.rng.uniform(-3, 3, (6, 2)), {f"w{i}": int(r) for i, r in enumerate(rows)},
+                  [f"w{i}" for i in self.rng.permutation(6)]))
+        for M_reduced, word2ind, words in cases:
+            call = call_text("plot_embeddings", M_reduced, word2ind, words)
+            shown = self.student.probe(plotted, M_reduced, word2ind, words, what=call)
+            check_plot(self, shown, M_reduced, word2ind, words, call)
