@@ -134,33 +134,21 @@ class GuardedSandbox(Sandbox):
                             "through the tempfile module")
 
     def _remove_added(self):
-        """Bring the folder back under its caps: remove what the student's code added
-        (largest first) until it fits."""
-        added = []
-        for root, dirs, files in os.walk(self.workdir):
-            for name in files:
+        """Bring the folder back to what was staged: everything the student's code added
+        goes (the worker is restarted with a fresh TMPDIR), so that later tests start
+        under the caps again."""
+        for root, dirs, files in os.walk(self.workdir, topdown=False):
+            for name in files + dirs:
                 path = os.path.join(root, name)
-                try:
-                    st = os.lstat(path)
-                except OSError:
+                if path in self._staged:
                     continue
-                added.append((st.st_blocks, st.st_mtime, path))
-        staged_before = self._staged
-        for _, _, path in sorted(added, reverse=True):
-            if path in staged_before:
-                continue
-            if not self._over():
-                return
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        if self._over():  # many empty folders or files of no size
-            for root, dirs, files in os.walk(self.workdir, topdown=False):
-                for name in dirs:
-                    path = os.path.join(root, name)
-                    if path not in staged_before:
+                try:
+                    if os.path.isdir(path) and not os.path.islink(path):
                         shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        os.unlink(path)
+                except OSError:
+                    pass
 
 
 class Session:

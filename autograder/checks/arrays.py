@@ -1,7 +1,9 @@
 """Comparing what student code returned with what was wanted, in words a student reads.
 
 Every failure names the call (function and inputs), what came back, what was expected
-and, for arrays, the first index that differs.
+and, for arrays, the first index that differs. Structure comes first: the number of
+returned values, then each value's type and shape, before any number is compared, so
+an empty, truncated or padded reply fails (and never stops the grader).
 """
 import numbers
 
@@ -47,12 +49,20 @@ def check_close(got, want, call, name="the result", rtol=1e-5, atol=1e-7):
         raise AssertionError(f"{call}: {name} is {describe(arr)}, expected {describe(want)}{where}")
 
 
+def items(got, call, names):
+    """The values of a returned tuple such as (loss, grad), once there are exactly
+    len(names) of them: unpack a student's reply through this, never directly."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        shape = f"{len(got)} values" if isinstance(got, (tuple, list)) else describe(got)
+        raise AssertionError(f"{call}: returned {shape}, expected {len(names)} values ({', '.join(names)})")
+    return tuple(got)
+
+
 def check_results(got, want, call, names, rtol=1e-5, atol=1e-7):
     """Check a returned tuple such as (loss, gradCenterVec, gradOutsideVecs) item by item."""
-    if not isinstance(got, (tuple, list)) or len(got) != len(want):
-        shape = f"{len(got)} values" if isinstance(got, (tuple, list)) else describe(got)
-        raise AssertionError(f"{call}: returned {shape}, expected {len(want)} values ({', '.join(names)})")
-    for g, w, n in zip(got, want, names):
+    if len(names) != len(want):
+        raise ValueError(f"{len(names)} names for {len(want)} wanted values")  # a grader bug
+    for g, w, n in zip(items(got, call, names), want, names):
         check_close(g, w, call, name=n, rtol=rtol, atol=atol)
 
 

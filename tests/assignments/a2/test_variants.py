@@ -102,6 +102,21 @@ def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, d
     return loss, gradCenterVec, gradOutsideVecs
 '''
 
+# the loss in bits (log base 2) and its gradients scaled to match: wrong values, but a
+# gradient consistent with them, which a gradient check alone used to pass
+NAIVE_LOSS_IN_BITS = '''
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    scores = outsideVectors @ centerWordVec
+    y_hat = softmax(scores)
+    loss = -np.log2(y_hat[outsideWordIdx])
+    delta = y_hat.copy()
+    delta[outsideWordIdx] -= 1
+    delta /= np.log(2)
+    gradCenterVec = outsideVectors.T @ delta
+    gradOutsideVecs = np.outer(delta, centerWordVec)
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
 # ----- word2vec.py: negSamplingLossAndGradient --------------------------------------
 # buffered fancy-index update: a word sampled twice gets its gradient once
 NEG_NOT_DOUBLE_COUNTED = '''
@@ -134,6 +149,20 @@ def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, da
     gradOutsideVecs[outsideWordIdx] += (sigmoid(z_o) - 1) * centerWordVec
     for k, idx in enumerate(negSampleWordIndices):
         gradOutsideVecs[idx] += (1 - sigmoid(-z_k[k])) * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+'''
+
+# in bits, gradients consistent with it (see NAIVE_LOSS_IN_BITS)
+NEG_LOSS_IN_BITS = '''
+def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    neg = np.array(getNegativeSamples(outsideWordIdx, dataset, K))
+    u_o, u_k = outsideVectors[outsideWordIdx], outsideVectors[neg]
+    s_o, s_k = sigmoid(u_o @ centerWordVec), sigmoid(-(u_k @ centerWordVec))
+    loss = -np.log2(s_o) - np.sum(np.log2(s_k))
+    gradCenterVec = ((s_o - 1) * u_o + (1 - s_k) @ u_k) / np.log(2)
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    gradOutsideVecs[outsideWordIdx] += (s_o - 1) * centerWordVec / np.log(2)
+    np.add.at(gradOutsideVecs, neg, np.outer(1 - s_k, centerWordVec) / np.log(2))
     return loss, gradCenterVec, gradOutsideVecs
 '''
 
@@ -300,6 +329,10 @@ VARIANTS = {
         {W2V: {"naiveSoftmaxLossAndGradient": NAIVE_CENTER_FORGOT_Y}}, NAIVE | {"4.3"}),
     "naive_no_max_subtraction": (
         {W2V: {"naiveSoftmaxLossAndGradient": NAIVE_NO_MAX_SUBTRACTION}}, {"4.3"}),
+    # self-consistent but wrong: the gradient checks (4.4; 4.6 and 4.9) now lose them too,
+    # as their values differ from the reference's (before, only the value tests did)
+    "naive_loss_in_bits": ({W2V: {"naiveSoftmaxLossAndGradient": NAIVE_LOSS_IN_BITS}}, NAIVE | {"4.3"}),
+    "neg_loss_in_bits": ({W2V: {"negSamplingLossAndGradient": NEG_LOSS_IN_BITS}}, NEG_VALUES),
     "naive_per_word_loop": ({W2V: {"naiveSoftmaxLossAndGradient": NAIVE_PER_WORD_LOOP}}, {"4.11"}),
     "neg_repeats_not_double_counted": (
         {W2V: {"negSamplingLossAndGradient": NEG_NOT_DOUBLE_COUNTED}}, NEG_VALUES),

@@ -1,12 +1,16 @@
 """Hidden checks for a2: fresh random inputs against the reference, gradient checks of
 the student's own functions, and timing against the reference.
 
+A gradient check (or any other property check) of a function counts only when the
+function's own values match the reference's on the same inputs: a constant function
+agrees with its own flat losses, so a stub would otherwise pass it.
+
 The expected values are computed by the reference in the grader's run; they never
 enter the student's sandbox.
 """
 import numpy as np
 
-from autograder.checks import gradients, timing
+from autograder.checks import arrays, gradients, timing
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
 from probes_a2 import (HELPERS, loss_pair, loss_pair_losses, loss_timing, sgd_quadratic,
@@ -15,6 +19,16 @@ from probes_a2 import (HELPERS, loss_pair, loss_pair_losses, loss_timing, sgd_qu
 NAMES = ("loss", "gradCenterVec", "gradOutsideVecs")
 SKIPGRAM_NAMES = ("loss", "gradCenterVecs", "gradOutsideVectors")
 NAIVE, NEG = "naiveSoftmaxLossAndGradient", "negSamplingLossAndGradient"
+VALUES_FIRST = ("A gradient check counts only when the function's values match the reference's "
+                "on the same inputs (the loss at the input and at every point of the check).")
+
+
+def values_first(check, *args, **kwargs):
+    """Run a comparison with the reference; its failure says why it comes first."""
+    try:
+        check(*args, **kwargs)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{VALUES_FIRST}") from None
 
 
 def pair_inputs(rng, V, d, scale=1.0):
@@ -42,14 +56,20 @@ class TestWord2vecHidden(SubmissionTestCase):
         center, o, U = pair_inputs(self.rng, 6, 4)
         seed = int(self.rng.integers(10**6))
         what = self.pair_call(name, center, o, U, seed, K)
-        _, grad_center, grad_outside = self.student.probe(
-            loss_pair, name, center, o, U, seed, K=K, helpers=HELPERS, what=what)
+        got = self.student.probe(loss_pair, name, center, o, U, seed, K=K, helpers=HELPERS, what=what)
+        want = self.reference_probe(loss_pair, name, center, o, U, seed, K=K, helpers=HELPERS)
+        loss, grad_center, grad_outside = arrays.items(got, what, NAMES)
+        values_first(arrays.check_close, loss, want[0], what, name="the loss")
         for which, x, analytic in (("center", center, grad_center), ("outside", U, grad_outside)):
+            grad_name = f"grad{'CenterVec' if which == 'center' else 'OutsideVecs'}"
             points = gradients.perturbed_points(x)
-            losses = self.student.probe(loss_pair_losses, name, which, points, center, o, U, seed,
-                                        K=K, helpers=HELPERS, what=what)
-            gradients.check_gradient(gradients.numerical_gradient(losses, x), analytic, what,
-                                     name=f"grad{'CenterVec' if which == 'center' else 'OutsideVecs'}")
+            args = (loss_pair_losses, name, which, points, center, o, U, seed)
+            losses = self.student.probe(*args, K=K, helpers=HELPERS, what=what)
+            values_first(arrays.check_close, losses, self.reference_probe(*args, K=K, helpers=HELPERS),
+                         f"{what}, {which} vector moved by +-{gradients.H:g} along each axis",
+                         name="the loss at each point")
+            gradients.check_gradient(gradients.numerical_gradient(losses, x),
+                                     arrays.as_array(analytic, what, grad_name), what, name=grad_name)
 
     @graded("4.1")
     def test_sigmoid_random(self):
@@ -117,8 +137,14 @@ class TestWord2vecHidden(SubmissionTestCase):
         what = (f"word2vec_sgd_wrapper(skipgram, ..., wordVectors of shape {x.shape}, windowSize=3, "
                 f"negSamplingLossAndGradient) with random.seed({seed})")
         points = np.concatenate([x[None], gradients.perturbed_points(x)])
-        losses, analytic = self.student.probe(wrapper_losses, NEG, points, seed, helpers=HELPERS, what=what)
-        gradients.check_gradient(gradients.numerical_gradient(losses[1:], x), analytic, what, name="grad")
+        got = self.student.probe(wrapper_losses, NEG, points, seed, helpers=HELPERS, what=what)
+        want_losses, _ = self.reference_probe(wrapper_losses, NEG, points, seed, helpers=HELPERS)
+        losses, analytic = arrays.items(got, what, ("losses", "grad"))
+        values_first(arrays.check_close, losses, want_losses,
+                     f"{what}, at wordVectors and with each entry moved by +-{gradients.H:g}",
+                     name="the loss at each point")
+        gradients.check_gradient(gradients.numerical_gradient(losses[1:], x),
+                                 arrays.as_array(analytic, what, "grad"), what, name="grad")
 
     @graded("4.10")
     def test_sgd_random(self):
@@ -183,16 +209,18 @@ class TestInformationHidden(SubmissionTestCase):
     def test_softmax_properties(self):
         """softmax: random rows, shift invariance, two classes = sigmoid of the difference"""
         x = self.rng.standard_normal((6, 9)) * 5
-        for inp in (x, x[0], x + 1000.0, x[:, :2]):
+        two = x[:, :2]
+        matched = {}
+        for key, inp in (("x", x), ("row", x[0]), ("large", x + 1000.0), ("two", two)):
             want = self.reference_call("information", "softmax", inp)
             got = self.student.call("information", "softmax", inp)
             self.assertClose(got, want, call_text("softmax", inp))
+            matched[key] = np.asarray(got, dtype=float)  # values and shape checked: safe to index
+        # the properties, on values that matched the reference (never one reply against another)
         shifted = self.student.call("information", "softmax", x + self.rng.uniform(-50, 50, (6, 1)))
-        self.assertClose(shifted, self.student.call("information", "softmax", x),
+        self.assertClose(shifted, matched["x"],
                          "softmax(x + c) against softmax(x) for a constant c per row (shift invariance)")
-        two = x[:, :2]
-        self.assertClose(np.asarray(self.student.call("information", "softmax", two))[:, 0],
-                         1 / (1 + np.exp(-(two[:, 0] - two[:, 1]))),
+        self.assertClose(matched["two"].reshape(two.shape)[:, 0], 1 / (1 + np.exp(-(two[:, 0] - two[:, 1]))),
                          "softmax([a, b])[0] against sigmoid(a - b)")
 
     @graded("5.4")
