@@ -103,6 +103,8 @@ class GuardedSandbox(Sandbox):
             return super()._request(req, timeout, what, *args, **kwargs)
         done = threading.Event()
         watcher = None
+        if not self.budget.exhausted():
+            self.start()  # (no-op when running) so that the first request is watched too
         if self.proc is not None:
             watcher = threading.Thread(target=self._watch, args=(done, self.proc), daemon=True)
             watcher.start()

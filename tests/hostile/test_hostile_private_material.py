@@ -202,3 +202,50 @@ def test_private_material_stays_private(tmp_path, dist):
     if os.geteuid() == 0:
         uid = int(isolation["user"].split()[-1])
         assert files_owned_by(uid) == []
+
+
+@pytest.fixture(scope="module")
+def a2_zip():
+    import shutil
+    import tempfile
+
+    from autograder.release import autograder_zip, write_zip
+
+    folder = tempfile.mkdtemp(prefix="nlpgrade-hostile-emulate-")
+    yield write_zip(os.path.join(folder, "a2-autograder.zip"), autograder_zip.entries(A2))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def emulated(zip_path, submission, results_path, setup):
+    from autograder import emulate
+
+    args = [zip_path, submission, "--results", str(results_path)] + (["--setup"] if setup else [])
+    assert emulate.main(args) == 0
+    return strict_results(results_path)
+
+
+@pytest.mark.parametrize("setup", [
+    False,
+    pytest.param(True, marks=[pytest.mark.slow, pytest.mark.skipif(
+        os.environ.get("NLPGRADE_SLOW") != "1",
+        reason="installs every dependency into a fresh venv (minutes); NLPGRADE_SLOW=1")])])
+def test_private_material_stays_private_on_the_gradescope_layout(tmp_path, a2_zip, setup, capfd):
+    """The same attack through `nlpgrade emulate`: the grader's cwd is the emulated
+    /autograder, the reference in its source/ folder."""
+    baseline = emulated(a2_zip, template_submission(tmp_path / "honest"), tmp_path / "honest.json", setup)
+    listener = Listener()
+    try:
+        sub = template_submission(tmp_path / "attack", word2vec=attack_source(listener.port))
+        res = emulated(a2_zip, sub, tmp_path / "attack.json", setup)
+    finally:
+        listener.close()
+    capfd.readouterr()
+    report = report_of(res)
+    assert any("/cwd/source/solutions/a2/" in ln for ln in report), report  # Gradescope's place
+    layers = res["extra_data"]["sandbox_isolation"]
+    landlock, seccomp = (layers[k].startswith("on") for k in ("landlock", "seccomp"))
+    stolen = [ln for ln in report if not ln.startswith("DENIED")
+              and (landlock or "(Landlock)" not in ln) and (seccomp or "(network)" not in ln)]
+    assert stolen == [], "\n".join(stolen)
+    assert listener.received == [] or not seccomp
+    assert_no_gain(res, baseline)
