@@ -35,6 +35,8 @@ from ..sandbox import StudentTimeout, SubmissionError
 from ..sandbox import processes
 
 CLEARLY = 3  # a ratio this many times over the limit is not noise: no need to look again
+MAX_RUNS = 10000  # runs in one timed request
+REFERENCE_TIMEOUT_S = 60  # the reference is slow only on a machine that is very busy
 _SEEDS = random.SystemRandom()  # seeds the student's process cannot predict
 
 
@@ -120,8 +122,8 @@ class _Timer:
 
         stopped = processes.stop(self.group())
         try:
-            outputs, clock = self.reference.timed_runs(self.probe, *self.args, seeds=seeds,
-                                                       helpers=self.helpers, **self.kwargs)
+            outputs, clock = self.reference.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
+                                                       timeout=REFERENCE_TIMEOUT_S, **self.kwargs)
         except SubmissionError as exc:
             raise ReferenceFailure(f"the reference failed: {exc}") from None
         finally:
@@ -175,13 +177,24 @@ class _Timer:
         return f"number {column} of its result"
 
     # ----- one measurement ---------------------------------------------------------------------
+    def runs_for(self, target_s):
+        """How many runs of the reference take about `target_s` beyond a request's fixed
+        cost. The count grows until the runs clearly outweigh the noise: too few and the
+        difference of two noisy times is all noise, too many and a request runs for long."""
+        base = min(self.on_reference(fresh(1))[1] for _ in range(3))
+        n = 10
+        while True:
+            spent = min(self.on_reference(fresh(1 + n))[1] for _ in range(3)) - base
+            if spent >= target_s / 5 or n >= MAX_RUNS:
+                break
+            n = min(MAX_RUNS, 4 * n)
+        return max(1, min(MAX_RUNS, int(target_s * n / max(spent, 1e-9))))
+
     def measure_once(self, limit, trials, target_s):
         warm = fresh(2)  # first calls pay for imports and caches: not timed, but checked
         want, _, _ = self.on_reference(warm)
         self.on_student(warm, want, None)
-        base = min(self.on_reference(fresh(1))[1] for _ in range(3))
-        once = max((min(self.on_reference(fresh(11))[1] for _ in range(3)) - base) / 10, 1e-6)
-        repeat = max(1, min(10000, int(target_s / once)))
+        repeat = self.runs_for(target_s)
         ref_1 = ref_n = st_1 = st_n = ref_n_wall = float("inf")
         for trial in range(trials):
             one, many = fresh(1), fresh(1 + repeat)
