@@ -24,20 +24,6 @@ def random_words(rng, vocabulary):
     return sorted({"".join(rng.choice(letters, size=int(rng.integers(1, 7)))) for _ in range(vocabulary)})
 
 
-def cooccurrence(corpus, window):
-    """Counts worked out here, by definition: each pair of positions at most `window`
-    apart within one document counts once, in each direction."""
-    words = sorted({w for doc in corpus for w in doc})
-    index = {w: i for i, w in enumerate(words)}
-    M = np.zeros((len(words), len(words)))
-    for doc in corpus:
-        for i, w in enumerate(doc):
-            for j in range(max(0, i - window), min(len(doc), i + window + 1)):
-                if j != i:
-                    M[index[w], index[doc[j]]] += 1
-    return M, index
-
-
 def matrix_with_gaps(rng, n, symmetric, k):
     """A random matrix whose top k+1 singular values are well apart, so its top-k
     components are unique up to sign."""

@@ -1,5 +1,7 @@
 """Public checks for a1, on the course's toy corpus with values worked out by hand, and on
-a random corpus or matrix of their own each run, checked against values computed here.
+a fresh variation each run (the toy corpus with its words renamed, a random corpus, a
+random matrix) whose answer follows from the toy one or from numpy, so that an answer
+hard-coded for the toy example fails.
 
 Run them with `python -m autograder check` (or `pytest tests/`) in your assignment
 folder: they grade exploring_word_vectors.ipynb as the autograder does, running only its
@@ -9,8 +11,8 @@ import numpy as np
 
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
-from checks_a1 import (along_singular_directions, cooccurrence, counts_match, matrix_and_index,
-                       matrix_with_gaps, random_document, random_words, reduced, words_and_count)
+from checks_a1 import (along_singular_directions, matrix_and_index, matrix_with_gaps, random_document,
+                       random_words, reduced, words_and_count)
 from plot_check import check_plot
 from probes_a1 import plotted
 
@@ -34,6 +36,21 @@ def toy_matrix():
     return M, index
 
 
+def renamed_toy(rng):
+    """The toy corpus with its words renamed at random and its documents in a random order,
+    and its window-1 matrix: the toy one, each count moved with its words."""
+    names = random_words(rng, 40)
+    while len(names) < len(TOY_WORDS):
+        names = random_words(rng, 40)
+    rename = dict(zip(TOY_WORDS, rng.choice(names, size=len(TOY_WORDS), replace=False).tolist()))
+    corpus = [[rename[w] for w in TOY[i]] for i in rng.permutation(len(TOY))]
+    M, index = toy_matrix()
+    words = sorted(rename.values())
+    new_index = {w: i for i, w in enumerate(words)}
+    order = [index[old] for old in sorted(rename, key=rename.get)]  # toy row of each new row
+    return corpus, M[np.ix_(order, order)], new_index
+
+
 class TestExploringWordVectorsPublic(SubmissionTestCase):
     def small_corpus(self):
         """Three short random documents, fresh each run (a hard-coded toy answer fails)."""
@@ -50,11 +67,12 @@ class TestExploringWordVectorsPublic(SubmissionTestCase):
 
     @graded("1.2")
     def test_co_occurrence_toy_window_1(self):
-        """compute_co_occurrence_matrix: the toy corpus, window 1; and a random corpus, window 2"""
-        randoms = self.small_corpus()
-        for corpus, window, (want, index) in ((TOY, 1, toy_matrix()), (randoms, 2, cooccurrence(randoms, 2))):
-            call = call_text("compute_co_occurrence_matrix", corpus, window_size=window)
-            got = self.student.call(NB, "compute_co_occurrence_matrix", corpus, window_size=window)
+        """compute_co_occurrence_matrix: the toy corpus, window 1; and the toy corpus with its
+        words renamed at random"""
+        renamed, renamed_M, renamed_index = renamed_toy(self.rng)
+        for corpus, (want, index) in ((TOY, toy_matrix()), (renamed, (renamed_M, renamed_index))):
+            call = call_text("compute_co_occurrence_matrix", corpus, window_size=1)
+            got = self.student.call(NB, "compute_co_occurrence_matrix", corpus, window_size=1)
             M, word2ind = matrix_and_index(got, sorted(index), call)
             self.assertEqual(word2ind, index, f"{call} returned word2ind {word2ind}, wanted {index} "
                                               "(rows in the sorted order of distinct_words)")
