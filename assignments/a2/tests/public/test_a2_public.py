@@ -5,7 +5,7 @@ NLPGRADE_SUBMISSION to the folder with your files).
 """
 import numpy as np
 
-from autograder.checks.arrays import call_text, check_number
+from autograder.checks.arrays import call_text, check_number, items
 from autograder.harness import SubmissionTestCase, graded
 from probes_a2 import HELPERS, loss_pair, sgd_quadratic, skipgram_run
 
@@ -97,8 +97,9 @@ class TestWord2vecPublic(SubmissionTestCase):
     @graded("1.6")
     def test_sgd(self):
         """sgd: five steps on a quadratic"""
-        x, calls = self.student.probe(sgd_quadratic, [1.0, -2.0, 0.5], 0.1, 5, 1.0, 0.0)
         call = "sgd(f=lambda x: (sum(x**2), 2*x), x0=[1, -2, 0.5], step=0.1, iterations=5)"
+        x, calls = items(self.student.probe(sgd_quadratic, [1.0, -2.0, 0.5], 0.1, 5, 1.0, 0.0),
+                         call, ("x", "calls of f"))  # structure first: a forged reply fails here
         self.assertEqual(calls, 5, f"{call} called f {calls} times, expected 5 (once per iteration)")
         self.assertClose(x, [0.32768, -0.65536, 0.16384], call)
 
