@@ -2,6 +2,15 @@
 
 Each variant is the reference with whole functions replaced (and the quickly trained
 model.weights, see conftest). Together they fail every graded test at least once.
+
+Since issue 10 a property check counts only when the function's values are right: 2.2
+and 2.4 (inputs left alone) need the parse itself to match the reference, 1.4 and 2.5-2.7
+(parameters, initialisation, no nn.Linear) need forward with those parameters to match
+it, 2.10 (timing) checks the timed outputs, and 2.11 evaluates the trained weights with
+the reference's ParserModel. So a wrong parse_step also loses 2.2 and 2.4, a wrong
+forward or embedding_lookup also loses 1.4 and 2.5-2.7, a wrong embedding_lookup also
+2.10, and one whose trained weights mean something else to the reference (features in
+another order) also 2.11.
 """
 import shutil
 
@@ -125,16 +134,17 @@ def train_for_epoch(parser, train_data, dev_data, optimizer, loss_func, batch_si
 
 VARIANTS = {
     "left and right arcs swapped": ({PT: {"PartialParse.parse_step": ARCS_SWAPPED}},
-                                    {"1.1", "1.2", "1.3", "2.1", "2.3", "2.11", "2.12"}),
+                                    {"1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.11", "2.12"}),
     "buffer shares the caller's list": ({PT: {"PartialParse.__init__": BUFFER_IS_THE_SENTENCE}},
                                         {"1.2", "2.2", "2.4", "2.11", "2.12"}),
     "finished parses stay in the batch": ({PT: {"minibatch_parse": FINISHED_PARSES_KEPT}},
                                           {"1.3", "2.3", "2.4"}),
     "features concatenated by dimension": ({PM: {"ParserModel.embedding_lookup": FEATURES_CONCATENATED_BY_DIMENSION}},
-                                           {"2.8", "2.9", "2.12"}),
+                                           {"1.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12"}),
     "embedding lookup loops over the batch": ({PM: {"ParserModel.embedding_lookup": LOOKUP_LOOP}}, {"2.10"}),
-    "no ReLU": ({PM: {"ParserModel.forward": NO_RELU}}, {"2.9", "2.12"}),
-    "dropout at evaluation time": ({PM: {"ParserModel.forward": DROPOUT_ALWAYS}}, {"2.9", "2.12"}),
+    "no ReLU": ({PM: {"ParserModel.forward": NO_RELU}}, {"1.4", "2.5", "2.6", "2.7", "2.9", "2.12"}),
+    "dropout at evaluation time": ({PM: {"ParserModel.forward": DROPOUT_ALWAYS}},
+                                   {"1.4", "2.5", "2.6", "2.7", "2.9", "2.12"}),
     "normal initialisation": ({PM: {"ParserModel.__init__": NORMAL_INIT}}, {"2.6"}),
     "uniform initialisation with the wrong fan": ({PM: {"ParserModel.__init__": FAN_IN_ONLY}}, {"2.6"}),
     "nn.Linear layers": ({PM: {"ParserModel.__init__": LINEAR_LAYERS}},
@@ -146,8 +156,8 @@ TEST_FUNCTIONS = {
     "1.1": ("parse_step", "PartialParse"), "1.2": ("PartialParse",), "1.3": ("minibatch_parse",),
     "1.4": ("ParserModel", "embedding_lookup", "forward"), "2.1": ("PartialParse", "parse_step"),
     "2.2": ("PartialParse",), "2.3": ("minibatch_parse",), "2.4": ("minibatch_parse",),
-    "2.5": ("ParserModel",), "2.6": ("embed_to_hidden_weight", "hidden_to_logits_weight"),
-    "2.7": ("ParserModel",), "2.8": ("embedding_lookup",), "2.9": ("forward",),
+    "2.5": ("ParserModel",), "2.6": ("embed_to_hidden_weight", "hidden_to_logits_weight", "forward"),
+    "2.7": ("ParserModel", "nn.Linear"), "2.8": ("embedding_lookup",), "2.9": ("forward",),
     "2.10": ("embedding_lookup",), "2.11": ("train",), "2.12": ("model.weights", "UAS"),
 }
 

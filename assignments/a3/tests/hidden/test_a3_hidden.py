@@ -10,11 +10,13 @@ import os
 import numpy as np
 
 from autograder import data
-from autograder.checks import timing
+from autograder.checks import source, structure, timing
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
-from probes_a3 import (heldout_heads, lookup_timing, model_outputs, model_report, scripted_parse,
-                       short_training, transition_states)
+from probes_a3 import (chosen_sentences, heldout_heads, lookup_timing, model_outputs, model_report,
+                       scripted_parse, short_training, training_losses, training_start,
+                       transition_states)
+from test_a3_public import check_states, parameter_shapes
 
 HELDOUT = "ud-english-ewt/en_ewt-ud-test.conllu"
 LETTERS = list("abcdefghijklmnopqrstuvwxyz")
@@ -64,6 +66,12 @@ def attachment(pred, gold, tags):
     return scores["uas"], scores["uas_no_punct"]
 
 
+# nn modules that create and initialise a layer's parameters themselves; the functional
+# forms (F.linear, F.embedding) compute with the student's own parameters and are allowed
+LAYER_MODULES = {"Linear", "LazyLinear", "Bilinear", "Embedding", "EmbeddingBag"}
+REDUCED_TRAIN = 1000  # sentences in load_train_set(reduced=True)
+
+
 def random_state(rng, n_tokens, dim, n_features, hidden):
     return {"embeddings": rng.standard_normal((n_tokens, dim)).astype(np.float32),
             "embed_to_hidden_weight": (rng.standard_normal((n_features * dim, hidden)) * 0.1).astype(np.float32),
@@ -73,6 +81,7 @@ def random_state(rng, n_tokens, dim, n_features, hidden):
 
 
 class TestParserHidden(SubmissionTestCase):
+    longMessage = False  # our messages say what differs; unittest's diffs only bury them
     @graded("2.1")
     def test_random_transition_sequences(self):
         """PartialParse.parse_step: random legal transition sequences against the reference"""
@@ -80,22 +89,27 @@ class TestParserHidden(SubmissionTestCase):
             sentence = random_words(self.rng, n)
             transitions = legal_transitions(self.rng, n)
             call = f"PartialParse({sentence}) then parse_step of {transitions}"
-            want = self.reference_probe(transition_states, sentence, transitions)["states"]
-            got = self.student.probe(transition_states, sentence, transitions, what=call)["states"]
-            for step, (g, w) in enumerate(zip(got, want)):
-                self.assertEqual(g, w, f"{call}: after {transitions[:step]} (stack, buffer, dependencies) "
-                                       f"are {g}, wanted {w}")
+            self.check_states_match(sentence, transitions, call)
+
+    def check_states_match(self, sentence, transitions, call):
+        """The student's states after each transition equal the reference's (structure first)."""
+        want = self.reference_probe(transition_states, sentence, transitions)["states"]
+        got = self.student.probe(transition_states, list(sentence), transitions, what=call)
+        check_states(call, sentence, transitions, got, want[1:])
+        return got
 
     @graded("2.2")
     def test_partial_parse_leaves_the_sentence_alone(self):
         """PartialParse: parsing does not change the caller's sentence list"""
         sentence = random_words(self.rng, 6)
         transitions = legal_transitions(self.rng, 6)
-        got = self.student.probe(transition_states, list(sentence), transitions,
-                                 what=f"PartialParse({sentence})")
-        self.assertEqual(got["sentence_after"], sentence,
-                         f"PartialParse({sentence}) then {transitions} changed the sentence to "
-                         f"{got['sentence_after']}: make the buffer a copy")
+        call = f"PartialParse({sentence}) then parse_step of {transitions}"
+        got = self.student.probe(transition_states, list(sentence), transitions, what=call)
+        if isinstance(got, dict) and isinstance(got.get("sentence_after"), list):
+            self.assertEqual(got["sentence_after"], sentence,
+                             f"{call} changed the sentence to {got['sentence_after']}: make the buffer a copy")
+        # the reply above is a claim: it counts only with the parse itself right
+        self.check_states_match(sentence, transitions, call)
 
     @graded("2.3")
     def test_minibatch_parse_random(self):
@@ -105,66 +119,120 @@ class TestParserHidden(SubmissionTestCase):
         for batch_size in (1, 2, 4, 9, 30):
             for mode in ("interleaved", "mixed"):
                 call = call_text("minibatch_parse", sentences, f"<{mode} model>", batch_size)
-                want = self.reference_probe(scripted_parse, sentences, batch_size, mode)
-                got = self.student.probe(scripted_parse, sentences, batch_size, mode, what=call)
-                for i, (g, w) in enumerate(zip(got["dependencies"], want["dependencies"])):
-                    self.assertEqual(sorted(map(tuple, g)), sorted(map(tuple, w)),
-                                     f"{call}: sentence {i} {sentences[i]} got {g}, wanted {w}")
-                self.assertEqual(len(got["dependencies"]), len(sentences),
-                                 f"{call}: {len(got['dependencies'])} results for {len(sentences)} sentences")
-                self.assertTrue(max(got["batches"]) <= batch_size,
-                                f"{call}: the model was given {max(got['batches'])} parses at once")
-                self.assertEqual(got["batches"][0], min(batch_size, len(sentences)),
-                                 f"{call}: the first batch held {got['batches'][0]} parses, "
+                got = self.check_parse_matches(sentences, batch_size, mode, call)
+                batches = got["batches"]
+                # a parse of n words takes 2n transitions, each asked of the model once
+                asked = sum(2 * len(s) for s in sentences)
+                self.assertEqual(sum(batches), asked,
+                                 f"{call}: the model was asked for {sum(batches)} transitions in all; "
+                                 f"parsing these sentences takes {asked} (2 per word), so some parse "
+                                 "was asked twice or never")
+                self.assertTrue(max(batches) <= batch_size,
+                                f"{call}: the model was given {max(batches)} parses at once")
+                self.assertEqual(batches[0], min(batch_size, len(sentences)),
+                                 f"{call}: the first batch held {batches[0]} parses, "
                                  f"wanted {min(batch_size, len(sentences))}")
+
+    def check_parse_matches(self, sentences, batch_size, mode, call):
+        """minibatch_parse's dependencies equal the reference's (structure first); returns
+        what the student's probe sent back, its structure checked."""
+        want = self.reference_probe(scripted_parse, sentences, batch_size, mode)
+        got = self.student.probe(scripted_parse, sentences, batch_size, mode, what=call)
+        shape = dict(want)
+        for key in ("batches", "sentences_after"):  # how many batches is the submission's affair,
+            if isinstance(got, dict) and isinstance(got.get(key), list):  # the inputs are 2.4's
+                shape[key] = got[key]
+        structure.check(got, shape, call)
+        for i, (g, w) in enumerate(zip(got["dependencies"], want["dependencies"])):  # lengths checked
+            self.assertEqual(sorted(map(tuple, g)), sorted(map(tuple, w)),
+                             f"{call}: sentence {i} {sentences[i]} got {g}, wanted {w}")
+        batches = got["batches"]
+        if not batches or not all(isinstance(b, int) and not isinstance(b, bool) for b in batches):
+            self.fail(f"{call}: the model was never asked for a transition, or the batch sizes "
+                      f"{batches!r} are not counts")
+        return got
 
     @graded("2.4")
     def test_minibatch_parse_leaves_its_input_alone(self):
         """minibatch_parse: the list of sentences and each sentence are unchanged"""
         sentences = [random_words(self.rng, int(self.rng.integers(2, 8))) for _ in range(5)]
-        got = self.student.probe(scripted_parse, sentences, 2, "mixed",
-                                 what=call_text("minibatch_parse", sentences, "<model>", 2))
-        self.assertTrue(got["inputs_unchanged"],
-                        "minibatch_parse changed the list of sentences it was given (or a sentence "
-                        "in it): work on a copy")
+        call = call_text("minibatch_parse", sentences, "<model>", 2)
+        got = self.student.probe(scripted_parse, sentences, 2, "mixed", what=call)
+        if isinstance(got, dict) and isinstance(got.get("sentences_after"), list):
+            self.assertEqual(got["sentences_after"], sentences,
+                             "minibatch_parse changed the list of sentences it was given (or a sentence "
+                             "in it): work on a copy")
+        # the reply above is a claim: it counts only with the parse itself right
+        self.check_parse_matches(sentences, 2, "mixed", call)
 
-    def report(self):
-        if getattr(self, "_report", None) is None:
-            self._report = self.student.probe(model_report, 500, 50, 36, 200, int(self.rng.integers(1000)),
-                                              what="ParserModel(np.zeros((500, 50)))")
-        return self._report
+    MODEL_CALL = "ParserModel(embeddings of shape (500, 50), n_features=36, hidden_size=200)"
+
+    def parameters(self):
+        """The parameters of the student's freshly built ParserModel, as arrays, their names
+        and shapes checked here; credited only when forward with them matches the reference."""
+        embeddings = self.rng.standard_normal((500, 50)).astype(np.float32)
+        report = self.student.probe(model_report, embeddings, 36, 200, int(self.rng.integers(1000)),
+                                    what=self.MODEL_CALL)
+        want = parameter_shapes(500, 50, 36, 200)
+        structure.check(report, {"parameters": want, "dropout": "Dropout"}, self.MODEL_CALL)
+        params = report["parameters"]
+        self.assertClose(params["embeddings"], embeddings, self.MODEL_CALL, name="its embeddings parameter")
+        words = self.rng.integers(500, size=(16, 36))
+        call = (f"forward(w) with w of shape {words.shape}, in eval mode, of {self.MODEL_CALL} with its own "
+                "initial parameters (they count only when forward with them matches the reference)")
+        want_y = self.reference_probe(model_outputs, params, words, "forward")
+        got_y = self.student.probe(model_outputs, params, words, "forward", what=call)
+        self.assertClose(got_y, want_y, call, rtol=1e-4, atol=1e-5)
+        return report
 
     @graded("2.5")
     def test_parameter_names_and_shapes(self):
-        """ParserModel: parameter names and shapes (d=50, hidden 200)"""
-        want = {"embeddings": [500, 50], "embed_to_hidden_weight": [1800, 200], "embed_to_hidden_bias": [200],
-                "hidden_to_logits_weight": [200, 3], "hidden_to_logits_bias": [3]}
-        got = self.report()["parameters"]
-        self.assertEqual(got, want, f"ParserModel(np.zeros((500, 50))) has the parameters {got}, wanted {want}")
-        self.assertEqual(self.report()["dropout"], "Dropout", "ParserModel.dropout should be an nn.Dropout")
+        """ParserModel: parameter names and shapes (d=50, hidden 200), and an nn.Dropout"""
+        report = self.parameters()
+        self.assertEqual(report["dropout"], "Dropout", "ParserModel.dropout should be an nn.Dropout")
+        found = self.source_uses({"Dropout"}, hidden_code=False)
+        self.assertTrue(found, "parser_model.py never creates an nn.Dropout: ParserModel.dropout should be "
+                               "one (self.dropout = nn.Dropout(p=dropout_prob))")
 
     @graded("2.6")
     def test_xavier_uniform_initialisation(self):
         """ParserModel: both weight matrices Xavier-uniform: variance 2 / (fan_in + fan_out), bounded"""
+        params = self.parameters()["parameters"]
         for name, (fan_in, fan_out), tolerance in (("embed_to_hidden_weight", (1800, 200), 0.05),
                                                    ("hidden_to_logits_weight", (200, 3), 0.2)):
-            stats = self.report()["weights"].get(name)
-            self.assertIsNotNone(stats, f"ParserModel has no {name}")
+            w = np.asarray(params[name], dtype=np.float64)  # statistics computed here, not claimed
             var = 2.0 / (fan_in + fan_out)
             bound = (3 * var) ** 0.5
-            self.assertLess(abs(stats["var"] / var - 1), tolerance,
-                            f"{name} ({fan_in}x{fan_out}) has variance {stats['var']:.3g}; Xavier "
+            self.assertLess(abs(w.var() / var - 1), tolerance,
+                            f"{name} ({fan_in}x{fan_out}) has variance {w.var():.3g}; Xavier "
                             f"initialisation gives 2 / (fan_in + fan_out) = {var:.3g}")
-            self.assertLessEqual(stats["max_abs"], bound * 1.0001,
-                                 f"{name} has an entry of size {stats['max_abs']:.3g}, beyond the Xavier-"
+            self.assertLessEqual(np.abs(w).max(), bound * 1.0001,
+                                 f"{name} has an entry of size {np.abs(w).max():.3g}, beyond the Xavier-"
                                  f"uniform bound {bound:.3g}: is it drawn from a normal distribution?")
+            self.assertLess(abs(w.mean()), 5 * (var / w.size) ** 0.5 + 1e-12,
+                            f"{name} has mean {w.mean():.3g}; Xavier-uniform weights are centred on 0")
+
+    def source_uses(self, names, hidden_code=True):
+        """Uses of torch `names` in the submitted parser_model.py (and the submitted files it
+        imports), read here from the files as submitted. `hidden_code`: keep the places
+        that hide code from the reading."""
+        sources = self.submitted_sources("parser_model.py")
+        try:
+            found = source.forbidden_uses(sources, "parser_model.py", names)
+        except source.Unreadable as exc:
+            self.fail(str(exc))
+        return [u for u in found if u.name or hidden_code]
 
     @graded("2.7")
     def test_no_linear_or_embedding_modules(self):
         """ParserModel: written without nn.Linear or nn.Embedding"""
-        used = {"Linear", "Embedding"} & set(self.report()["modules"])
-        self.assertFalse(used, f"ParserModel uses nn.{', nn.'.join(sorted(used))}: the assignment asks you "
-                               "to write these layers with nn.Parameter")
+        found = self.source_uses(LAYER_MODULES)
+        if found:
+            advice = ("the assignment asks you to write these layers with nn.Parameter "
+                      "(a weight matrix and a bias, or the embedding matrix, indexed)")
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            self.fail(found[0].message(advice) + more)
+        self.parameters()  # the rule counts only for a model that computes the right thing
 
     def compare_outputs(self, which):
         for n_tokens, dim, hidden, batch in ((40, 8, 16, 5), (300, 50, 200, 64)):
@@ -209,13 +277,28 @@ class TestParserHidden(SubmissionTestCase):
     def test_short_training_run_lowers_the_loss(self):
         """run.train: two epochs on 300 training sentences bring the training loss down"""
         bar = float(self.config.thresholds.get("short_training_loss", 0.6))
-        call = "train(parser, <300 training sentences>, <100 dev sentences>, n_epochs=2, lr=0.0005)"
-        got = self.student.probe(short_training, 300, 100, 2, int(self.rng.integers(1000)), what=call,
-                                 timeout=120)
-        self.assertLess(got["after"], bar,
-                        f"{call}: the training loss went from {got['before']:.3f} to {got['after']:.3f}; "
-                        f"wanted below {bar:g}. Does train_for_epoch call loss.backward() and "
-                        "optimizer.step() on each minibatch?")
+        # sentences this side picks; the weights to start from, the evaluation and the
+        # loss are the reference's: only the trained weights come from the submission
+        ids = [int(i) for i in self.rng.permutation(REDUCED_TRAIN)[:400]]
+        train_ids, dev_ids = ids[:300], ids[300:]
+        seed = int(self.rng.integers(1000))
+        start = self.reference_probe(training_start, train_ids, seed, helpers=(chosen_sentences,))
+        call = ("train(parser, <300 training sentences>, <100 dev sentences>, n_epochs=2, lr=0.0005) "
+                "from a ParserModel holding the grader's initial weights")
+        trained = self.student.probe(short_training, train_ids, dev_ids, start, 2, seed,
+                                     helpers=(chosen_sentences,), what=call, timeout=120)
+        structure.check(trained, start, call, name="parser.model.state_dict() after training")
+        trained = {k: np.asarray(v, dtype=np.float32) for k, v in trained.items()}
+        before, after = self.reference_probe(training_losses, train_ids, [start, trained],
+                                             helpers=(chosen_sentences,))
+        self.note(f"training loss of the weights train left, computed by the grader: {before:.3f} "
+                  f"before, {after:.3f} after (wanted below {bar:g})")
+        self.assertLess(after, bar,
+                        f"{call}: the training loss of the weights it left in parser.model, computed by "
+                        f"the grader with the reference ParserModel, went from {before:.3f} to "
+                        f"{after:.3f}; wanted below {bar:g}. Does train_for_epoch call loss.backward() "
+                        "and optimizer.step() on each minibatch? (If embedding_lookup or forward fail their "
+                        "own tests, fix them first: the weights are evaluated with the reference's.)")
 
     @graded("2.12", partial=True, leaderboard=("UAS (held-out)", "desc"))
     def test_heldout_uas(self, set_score=None, set_leaderboard_value=None):
@@ -229,9 +312,9 @@ class TestParserHidden(SubmissionTestCase):
         call = f"parsing {len(sentences)} held-out sentences with your model.weights"
         set_score(0)
         heads = self.student.probe(heldout_heads, sentences, what=call, timeout=240)
-        if not isinstance(heads, list) or len(heads) != len(gold):
-            self.fail(f"{call}: got {type(heads).__name__} of {len(heads) if hasattr(heads, '__len__') else '?'} "
-                      f"head lists, wanted {len(gold)}")
+        # one head (an integer) per word of every sentence, before anything is scored
+        structure.check(heads, [[0] * len(w) for w, _, _ in gold], call, name="the predicted heads")
+        heads = [[int(h) for h in sentence] for sentence in heads]
         uas, uas_np = attachment(heads, [h for _, _, h in gold], [p for _, p, _ in gold])
         full, floor = float(self.config.thresholds["uas_full"]), float(self.config.thresholds["uas_floor"])
         points = self.config.points_for("2.12")

@@ -25,8 +25,8 @@ def scripted_parse(sentences, batch_size, mode):
     mode "unidirectional": shift every word, then arcs; "interleaved": an arc as soon as
     two words are on the stack, so sentences finish at different times; "mixed": a legal
     transition picked by a hash of (the words, stack size, buffer size).
-    Reports the dependencies, the batch sizes the model saw, and whether the inputs were
-    left unchanged."""
+    Reports the dependencies, the batch sizes the model saw, and the caller's list of
+    sentences after the call (the trusted side compares it with what it sent)."""
     import zlib
 
     from parser_transitions import minibatch_parse
@@ -55,35 +55,23 @@ def scripted_parse(sentences, batch_size, mode):
                     out.append(legal[zlib.crc32(key.encode()) % len(legal)])
             return out
 
-    originals = [list(s) for s in sentences]
-    outer = list(sentences)
     deps = minibatch_parse(sentences, Model(), batch_size)
     return {"dependencies": [[list(d) for d in sentence_deps] for sentence_deps in deps],
             "batches": batches,
-            "inputs_unchanged": sentences == outer and [list(s) for s in sentences] == originals}
+            "sentences_after": [list(s) for s in sentences]}
 
 
-def model_report(n_tokens, dim, n_features, hidden, seed):
-    """Parameter names and shapes, module types, and the two weight matrices' statistics."""
-    import numpy as np
+def model_report(embeddings, n_features, hidden, seed):
+    """The parameters of a freshly built ParserModel(embeddings), as arrays: the trusted
+    side reads their names, shapes and statistics itself. And the type of its dropout."""
     import torch
 
     from parser_model import ParserModel
 
     torch.manual_seed(seed)
-    model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32), n_features=n_features,
-                        hidden_size=hidden)
-    stats = {}
-    for name in ("embed_to_hidden_weight", "hidden_to_logits_weight"):
-        w = getattr(model, name, None)
-        if w is not None:
-            w = w.detach().double()
-            stats[name] = {"var": float(w.var()), "max_abs": float(w.abs().max()),
-                           "mean": float(w.mean())}
-    return {"parameters": {n: list(p.shape) for n, p in model.named_parameters()},
-            "modules": sorted({type(m).__name__ for m in model.modules()}),
-            "dropout": type(getattr(model, "dropout", None)).__name__,
-            "weights": stats}
+    model = ParserModel(embeddings, n_features=n_features, hidden_size=hidden)
+    return {"parameters": {n: p.detach().cpu().numpy() for n, p in model.named_parameters()},
+            "dropout": type(getattr(model, "dropout", None)).__name__}
 
 
 def model_outputs(state, words, which):
@@ -135,9 +123,33 @@ def lookup_timing(embeddings, words, rows=4):
     return run
 
 
-def short_training(n_train, n_dev, epochs, seed):
-    """The submission's run.train on the first sentences of the training set (random
-    embeddings); returns the mean cross-entropy on those instances before and after."""
+def chosen_sentences(ids):
+    """The training sentences (of the reduced training set) at positions `ids`."""
+    from utils.parser_utils import load_train_set
+
+    sentences = load_train_set(reduced=True)
+    return [sentences[i] for i in ids]
+
+
+def training_start(train_ids, seed):
+    """Run on the reference: the weights a short training run starts from (a ParserModel
+    over the vocabulary of the chosen sentences, random embeddings)."""
+    import torch
+
+    from parser_model import ParserModel
+    from utils.parser_utils import Parser, build_embeddings
+
+    parser = Parser(chosen_sentences(train_ids))
+    embeddings, _ = build_embeddings(parser, vectors_path=None, seed=seed)
+    torch.manual_seed(seed)
+    model = ParserModel(embeddings)
+    return {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+
+
+def short_training(train_ids, dev_ids, state, epochs, seed):
+    """The submission's run.train on the chosen training sentences, from the weights
+    `state`; returns the weights its training leaves in parser.model. The trusted side has
+    the reference evaluate them: nothing this probe computes about itself is believed."""
     import os
     import tempfile
 
@@ -146,31 +158,49 @@ def short_training(n_train, n_dev, epochs, seed):
 
     import run
     from parser_model import ParserModel
-    from utils.parser_utils import Parser, build_embeddings, load_train_set
+    from utils.parser_utils import Parser
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    sentences = load_train_set(reduced=True)
-    train_set, dev_set = sentences[:n_train], sentences[n_train:n_train + n_dev]
+    train_set, dev_set = chosen_sentences(train_ids), chosen_sentences(dev_ids)
     parser = Parser(train_set)
-    embeddings, _ = build_embeddings(parser, vectors_path=None, seed=seed)
-    train_set, dev_set = parser.vectorize(train_set), parser.vectorize(dev_set)
-    instances = parser.create_instances(train_set)
-    parser.model = ParserModel(embeddings)
+    n_tokens, dim = state["embeddings"].shape
+    parser.model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
+                               n_features=state["embed_to_hidden_weight"].shape[0] // dim,
+                               hidden_size=state["embed_to_hidden_weight"].shape[1])
+    parser.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    instances = parser.create_instances(parser.vectorize(train_set))
+    out = tempfile.mkdtemp(dir=".")
+    run.train(parser, instances, parser.vectorize(dev_set), os.path.join(out, "model.weights"),
+              batch_size=1024, n_epochs=epochs, lr=0.0005)
+    return {k: v.detach().cpu().numpy() for k, v in parser.model.state_dict().items()}
 
+
+def training_losses(train_ids, states):
+    """Run on the reference: the mean cross-entropy of the reference ParserModel holding
+    each of `states` (eval mode) on the training instances of the chosen sentences."""
+    import numpy as np
+    import torch
+
+    from parser_model import ParserModel
+    from utils.parser_utils import Parser
+
+    train_set = chosen_sentences(train_ids)
+    parser = Parser(train_set)
+    instances = parser.create_instances(parser.vectorize(train_set))
     x = torch.as_tensor(np.array([i[0] for i in instances]), dtype=torch.long)
     y = torch.as_tensor(np.array([i[2] for i in instances]), dtype=torch.long)
-
-    def loss():
-        parser.model.eval()
+    losses = []
+    for state in states:
+        n_tokens, dim = state["embeddings"].shape
+        model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
+                            n_features=state["embed_to_hidden_weight"].shape[0] // dim,
+                            hidden_size=state["embed_to_hidden_weight"].shape[1])
+        model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+        model.eval()
         with torch.no_grad():
-            return float(torch.nn.functional.cross_entropy(parser.model(x), y))
-
-    before = loss()
-    out = tempfile.mkdtemp(dir=".")
-    run.train(parser, instances, dev_set, os.path.join(out, "model.weights"), batch_size=1024,
-              n_epochs=epochs, lr=0.0005)
-    return {"before": before, "after": loss(), "instances": len(instances)}
+            losses.append(float(torch.nn.functional.cross_entropy(model(x), y)))
+    return losses
 
 
 def heldout_heads(sentences):

@@ -4,11 +4,20 @@ Run them with `python -m autograder check` in your assignment folder.
 """
 import numpy as np
 
+from autograder.checks import structure
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
 from probes_a3 import model_outputs, model_report, scripted_parse, transition_states
 
 SENTENCE = ["parse", "this", "sentence"]
+# After each of S, S, S, LA, RA, RA on SENTENCE, worked out by hand.
+PARSE_THIS_SENTENCE = [
+    [["ROOT", "parse"], ["this", "sentence"], []],
+    [["ROOT", "parse", "this"], ["sentence"], []],
+    [["ROOT", "parse", "this", "sentence"], [], []],
+    [["ROOT", "parse", "sentence"], [], [("sentence", "this")]],
+    [["ROOT", "parse"], [], [("sentence", "this"), ("parse", "sentence")]],
+    [["ROOT"], [], [("sentence", "this"), ("parse", "sentence"), ("ROOT", "parse")]]]
 # Worked out by hand from the dummy models (see scripted_parse), sentence by sentence.
 WANTED = {
     "unidirectional": [
@@ -26,15 +35,59 @@ WANTED = {
 }
 
 
+def parameter_shapes(n_tokens, dim, n_features, hidden):
+    """The ParserModel parameters the handout asks for, as zero arrays of their shapes."""
+    shapes = {"embeddings": (n_tokens, dim), "embed_to_hidden_weight": (n_features * dim, hidden),
+              "embed_to_hidden_bias": (hidden,), "hidden_to_logits_weight": (hidden, 3),
+              "hidden_to_logits_bias": (3,)}
+    return {name: np.zeros(shape, np.float32) for name, shape in shapes.items()}
+
+
+def expected_outputs(state, words):
+    """embedding_lookup and forward (eval mode) as the handout defines them, computed here
+    from the weights this side chose: row by row, for clarity, not speed."""
+    s = {name: w.astype(np.float64) for name, w in state.items()}
+    x = np.stack([np.concatenate([s["embeddings"][t] for t in row]) for row in words])
+    h = np.maximum(x @ s["embed_to_hidden_weight"] + s["embed_to_hidden_bias"], 0)
+    return x, h @ s["hidden_to_logits_weight"] + s["hidden_to_logits_bias"]
+
+
+def random_weights(rng, n_tokens, dim, n_features, hidden):
+    return {name: rng.standard_normal(z.shape).astype(np.float32) * (1.0 if name == "embeddings" else 0.3)
+            for name, z in parameter_shapes(n_tokens, dim, n_features, hidden).items()}
+
+
+def check_states(call, sentence, transitions, got, wanted):
+    """got: what transition_states returned; wanted: the (stack, buffer, dependencies)
+    after each transition. The structure first (the keys, one state per transition, each
+    three lists): an empty or short list of states fails. Then each state exactly."""
+    full = [[["ROOT"], list(sentence), []]] + [[list(w[0]), list(w[1]), [list(d) for d in w[2]]]
+                                               for w in wanted]
+    if not isinstance(got, dict) or set(got) != {"states", "sentence_after"} \
+            or not isinstance(got["states"], (list, tuple)) or len(got["states"]) != len(full):
+        structure.check(got, {"states": full, "sentence_after": list(sentence)}, call)
+    for step, (state, want) in enumerate(zip(got["states"], full)):  # lengths are equal here
+        if not (isinstance(state, (list, tuple)) and len(state) == 3):
+            structure.check(state, want, call, name=f"the state after {transitions[:step]}")
+        if [state[0], state[1], state[2]] != want:
+            raise AssertionError(
+                f"{call}: after {transitions[:step]} (stack, buffer, dependencies) are "
+                f"{state[0]!r}, {state[1]!r}, {_pairs(state[2])}; wanted {want[0]}, {want[1]}, {_pairs(want[2])}")
+
+
+def _pairs(deps):
+    """Dependencies as (head, dependent) tuples for messages, whatever came back."""
+    if isinstance(deps, (list, tuple)) and all(isinstance(d, (list, tuple)) for d in deps):
+        return repr([tuple(d) for d in deps])
+    return repr(deps)
+
+
 class TestParserPublic(SubmissionTestCase):
+    longMessage = False  # our messages say what differs; unittest's diffs only bury them
     def check_states(self, sentence, transitions, wanted):
         call = f"PartialParse({sentence!r}) then parse_step of {transitions}"
         got = self.student.probe(transition_states, sentence, transitions, what=call)
-        for step, (state, want) in enumerate(zip(got["states"][1:], wanted), 1):
-            self.assertEqual(
-                [state[0], state[1], [tuple(d) for d in state[2]]], want,
-                f"{call}: after {transitions[:step]} (stack, buffer, dependencies) are "
-                f"{state[0]}, {state[1]}, {[tuple(d) for d in state[2]]}; wanted {want[0]}, {want[1]}, {want[2]}")
+        check_states(call, sentence, transitions, got, wanted)
 
     @graded("1.1")
     def test_parse_step(self):
@@ -53,6 +106,9 @@ class TestParserPublic(SubmissionTestCase):
         transitions = ["S", "S", "S", "LA", "RA", "RA"]
         call = f"PartialParse({SENTENCE}).parse({transitions})"
         got = self.student.probe(transition_states, SENTENCE, transitions, what=call)
+        if isinstance(got, dict) and isinstance(got.get("sentence_after"), list):  # the clearest message first
+            self.assertEqual(got["sentence_after"], SENTENCE, f"{call} changed the sentence it was given")
+        check_states(call, SENTENCE, transitions, got, PARSE_THIS_SENTENCE)
         stack, buffer, deps = got["states"][-1]
         self.assertEqual((stack, buffer), (["ROOT"], []), f"{call}: stack {stack}, buffer {buffer} at the end")
         self.assertEqual(sorted(tuple(d) for d in deps),
@@ -67,8 +123,11 @@ class TestParserPublic(SubmissionTestCase):
                      ["left", "arcs", "only"], ["left", "arcs", "only", "again"], ["one"]]
         for mode, sentence_deps in WANTED.items():
             call = call_text("minibatch_parse", sentences, f"<{mode} model>", 2)
-            got = self.student.probe(scripted_parse, sentences, 2, mode, what=call)["dependencies"]
-            self.assertEqual(len(got), len(sentences), f"{call}: {len(got)} results for {len(sentences)} sentences")
+            got = self.student.probe(scripted_parse, sentences, 2, mode, what=call)
+            structure.check(got.get("dependencies") if isinstance(got, dict) else got,
+                            [[["w", "w"]] * len(want) for want in sentence_deps], call,
+                            name="the dependencies")
+            got = got["dependencies"]
             for sentence, deps, want in zip(sentences, got, sentence_deps):
                 self.assertEqual(sorted(tuple(d) for d in deps), sorted(want),
                                  f"{call}: the dependencies of {sentence} are {[tuple(d) for d in deps]}, "
@@ -76,22 +135,20 @@ class TestParserPublic(SubmissionTestCase):
 
     @graded("1.4")
     def test_model_shapes(self):
-        """ParserModel: parameter shapes, and embedding_lookup / forward shapes with zero embeddings"""
-        report = self.student.probe(model_report, 100, 30, 36, 200, 0,
-                                    what="ParserModel(np.zeros((100, 30)))")
-        want = {"embed_to_hidden_weight": [1080, 200], "embed_to_hidden_bias": [200],
-                "hidden_to_logits_weight": [200, 3], "hidden_to_logits_bias": [3]}
-        for name, shape in want.items():
-            self.assertEqual(report["parameters"].get(name), shape,
-                             f"ParserModel(np.zeros((100, 30))).{name} has shape "
-                             f"{report['parameters'].get(name)}, wanted {shape}")
-        state = {"embeddings": np.zeros((100, 30), np.float32),
-                 "embed_to_hidden_weight": np.zeros((1080, 200), np.float32),
-                 "embed_to_hidden_bias": np.zeros(200, np.float32),
-                 "hidden_to_logits_weight": np.zeros((200, 3), np.float32),
-                 "hidden_to_logits_bias": np.zeros(3, np.float32)}
-        words = np.random.default_rng(0).integers(100, size=(4, 36))
-        x = self.student.probe(model_outputs, state, words, "embedding_lookup", what="embedding_lookup(w) for w of shape (4, 36)")
-        self.assertEqual(np.shape(x), (4, 1080), f"embedding_lookup(w) for w of shape (4, 36) has shape {np.shape(x)}, wanted (4, 1080)")
-        y = self.student.probe(model_outputs, state, words, "forward", what="forward(w) for w of shape (4, 36)")
-        self.assertEqual(np.shape(y), (4, 3), f"forward(w) for w of shape (4, 36) has shape {np.shape(y)}, wanted (4, 3)")
+        """ParserModel: parameter shapes, and embedding_lookup / forward of random weights"""
+        rng = np.random.default_rng(self.rng.integers(2**32))
+        embeddings = rng.standard_normal((100, 30)).astype(np.float32)
+        call = "ParserModel(embeddings of shape (100, 30))"
+        report = self.student.probe(model_report, embeddings, 36, 200, 0, what=call)
+        want = parameter_shapes(100, 30, 36, 200)
+        structure.check(report, {"parameters": want, "dropout": "Dropout"}, call)
+        self.assertClose(report["parameters"]["embeddings"], embeddings, call, name="its embeddings parameter")
+        # the shapes count only when the model computes with them: random weights, and the
+        # values the handout defines, computed here
+        state = random_weights(rng, 100, 30, 36, 200)
+        words = rng.integers(100, size=(4, 36))
+        want_x, want_y = expected_outputs(state, words)
+        for which, wanted in (("embedding_lookup", want_x), ("forward", want_y)):
+            what = f"{which}(w) for w of shape (4, 36), random weights, eval mode"
+            got = self.student.probe(model_outputs, state, words, which, what=what)
+            self.assertClose(got, wanted, what, rtol=1e-4, atol=1e-4)
