@@ -20,6 +20,8 @@ import os
 import pwd
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -143,16 +145,20 @@ def kill_all(identity, rounds=50):
         if not count_processes(identity.uid):
             return killed
         killed += 1
-        pid = os.fork()
-        if pid == 0:  # only system calls here: safe after fork in a threaded process
-            try:
-                os.setgroups([])
-                os.setgid(identity.gid)
-                os.setuid(identity.uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
+        # a fresh interpreter, not a bare fork: we may have threads (their locks would
+        # be copied held into the child)
+        try:
+            subprocess.run([sys.executable, "-I", "-S", "-c", f"import os; os.kill(-1, {int(signal.SIGKILL)})"],
+                           user=identity.uid, group=identity.gid, extra_groups=[], cwd="/",
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env={}, check=False)
+        except OSError:  # an interpreter the uid cannot run: one by one, as root
+            for pid in os.listdir("/proc"):
+                if pid.isdigit() and _runs_as(pid, identity.uid):
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
         time.sleep(0.005)
     return killed
 
