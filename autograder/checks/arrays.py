@@ -26,6 +26,14 @@ def as_array(got, call, name="the result"):
     return arr
 
 
+def check_shape(got, shape, call, name="the result"):
+    """`got` as a float ndarray of exactly `shape` (its values not yet compared)."""
+    arr = as_array(got, call, name)
+    if arr.shape != tuple(shape):
+        raise AssertionError(f"{call}: {name} has shape {arr.shape}, expected shape {tuple(shape)}")
+    return arr.astype(float)
+
+
 def check_close(got, want, call, name="the result", rtol=1e-5, atol=1e-7):
     """Fail unless `got` has `want`'s shape and values within tolerance (NaN never matches)."""
     want = np.asarray(want, dtype=float)
