@@ -105,6 +105,18 @@ def test_private_folder_is_out_of_the_sandbox_users_reach(graded_export):
     assert any(os.stat(p).st_mode & 0o077 == 0 for p in folders)
 
 
+def test_what_the_batch_writes_is_for_its_owner_alone(graded_export):
+    export, _, _ = graded_export
+    state = export / "regrade.results"
+    written = [export / "regrade.csv", state, *state.iterdir()]
+    assert len(written) > 4
+    for path in written:  # names, emails, SIDs, other students' results
+        assert os.stat(path).st_mode & 0o077 == 0, path
+    if os.geteuid() == 0:  # the export too: sandbox uids run while it is graded
+        for path in (export, export / "submission_metadata.yml"):
+            assert os.stat(path).st_mode & 0o077 == 0, path
+
+
 def test_one_row_per_submission_with_scores_names_and_status(graded_export):
     export, proc, seconds = graded_export
     assert proc.returncode == 0, proc.stderr[-3000:]

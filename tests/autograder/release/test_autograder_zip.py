@@ -116,3 +116,17 @@ def test_engine_package_data_ships_the_scripts():
     # setup.sh installs the engine with pip; the templates must travel with it.
     with open(os.path.join(configmod.ROOT, "pyproject.toml")) as f:
         assert '"release/gradescope/*"' in f.read()
+
+
+def test_zips_are_written_for_their_owner_alone(tmp_path):
+    """The autograder zip holds the reference and hidden tests: no other user (a sandbox
+    uid included) may read it, whatever the umask, from its first byte."""
+    old = os.umask(0o022)
+    try:
+        path = write_zip(str(tmp_path / "dist" / "x.zip"), {"a.txt": (b"secret", False)})
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(tmp_path / "dist").st_mode & 0o077 == 0
+    with zipfile.ZipFile(path) as z:  # the entries keep their own modes
+        assert z.getinfo("a.txt").external_attr >> 16 == 0o100644
