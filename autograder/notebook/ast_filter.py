@@ -92,8 +92,13 @@ def _small_power(node):
                         for n in ast.walk(node.left)))
 
 
+# Module-level dunders a notebook may set: plain data nothing at grading time looks at.
+_HARMLESS_DUNDERS = {"__all__", "__version__", "__author__", "__doc__"}
+
+
 def _is_dunder(name):
-    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+    return (len(name) > 4 and name.startswith("__") and name.endswith("__")
+            and name not in _HARMLESS_DUNDERS)
 
 
 def _names_only(target):

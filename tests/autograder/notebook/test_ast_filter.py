@@ -191,6 +191,7 @@ def test_reserved_names_cannot_be_rebound():
         assert plan.statements == [], source
         assert plan.notes[0].startswith("code cell 3, line ") and "__" in plan.notes[0], source
     assert isinstance(runtime(), types.MappingProxyType)  # read-only even to code that reaches it
+    assert kept("__all__ = ['f']\n__version__ = '1.0'") == ["Assign", "Assign"]
 
 
 @pytest.mark.parametrize("source", ["X = 9 ** 9 ** 9", "X = 2 ** N", "X = 1 << 10 ** 9", "X = (2 ** 10) ** 3"])
