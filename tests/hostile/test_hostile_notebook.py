@@ -167,3 +167,45 @@ def test_every_trick_together_leaves_the_reference_at_full_marks(tmp_path, marks
     for name, (_, told) in TRICKS.items():
         if told:
             assert told in shown, (name, shown[:3000])
+
+
+@pytest.fixture(scope="module")
+def a1_zip():
+    import shutil
+    import tempfile
+
+    from autograder.release import autograder_zip, write_zip
+
+    folder = tempfile.mkdtemp(prefix="nlpgrade-hostile-emulate-")
+    yield write_zip(os.path.join(folder, "a1-autograder.zip"), autograder_zip.entries(A1))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("setup", [
+    False,
+    pytest.param(True, marks=[pytest.mark.slow, pytest.mark.skipif(
+        os.environ.get("NLPGRADE_SLOW") != "1",
+        reason="installs every dependency into a fresh venv (minutes); NLPGRADE_SLOW=1")])])
+def test_every_trick_together_on_the_gradescope_layout(tmp_path, marks, a1_zip, setup, capfd):
+    """The template with every trick, graded by `nlpgrade emulate` (the autograder zip run
+    as Gradescope runs it): nothing runs, nothing is gained over the template."""
+    from autograder import emulate
+
+    def emulated(folder, name):
+        args = [a1_zip, str(folder), "--results", str(tmp_path / name)] + (["--setup"] if setup else [])
+        assert emulate.main(args) == 0
+        return strict_results(tmp_path / name)
+
+    started = time.monotonic()
+    baseline = emulated(A1.template_dir, "honest.json")
+    honest_s = time.monotonic() - started
+    cells = [take_over(marks)] + [cell for cell, _ in TRICKS.values()]
+    folder, _ = notebook_with(A1.template_dir, cells, tmp_path / "sub")
+    started = time.monotonic()
+    res = emulated(folder, "attack.json")
+    attack_s = time.monotonic() - started
+    capfd.readouterr()
+    assert sorted(os.listdir(marks)) == [] and "RAN" not in outputs(res)
+    assert attack_s < honest_s + SLEEP_S, (attack_s, honest_s)
+    assert_no_gain(res, baseline)
+    assert "While importing exploring_word_vectors.ipynb" in outputs(res)
