@@ -169,7 +169,8 @@ class TestWord2vecHidden(SubmissionTestCase):
         U = self.rng.standard_normal((V, d)) * 0.1
         centers = self.rng.standard_normal((64, d))  # each timed run rescales one of these
         what = f"{name} with V={V}, d={d}" + ("" if K is None else f", K={K}")
-        parts = [("loss", 1), ("gradCenterVec", d), ("gradOutsideVecs (rows of the outside word and 3 others)", 4 * d)]
+        parts = [("the size of gradCenterVec", 1), ("the shape of gradOutsideVecs", 2), ("loss", 1),
+                 ("gradCenterVec", d), ("gradOutsideVecs (rows of the outside word and 3 others)", 4 * d)]
         result = timing.measure(self.student, self.reference, loss_timing, name, U, centers, K=K,
                                 limit=limit, what=what, parts=parts, helpers=HELPERS)
         for line in result.notes:

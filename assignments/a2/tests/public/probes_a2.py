@@ -55,16 +55,17 @@ def loss_pair_losses(name, which, points, center, outside_idx, U, seed, K=None):
 def loss_timing(name, U, centers, K=None, rows=3):
     """For the timing tests: a function of a seed that calls word2vec.<name> once on
     inputs of its own (one of `centers`, rescaled; an outside word; negative samples,
-    all drawn from the seed) and returns a fingerprint of its result: the loss,
-    gradCenterVec, and the rows of gradOutsideVecs of the outside word and of `rows`
-    random words. The grader times it and compares each fingerprint with the reference's."""
+    all drawn from the seed) and returns a fingerprint of its result: the size of
+    gradCenterVec and the shape of gradOutsideVecs, the loss, gradCenterVec, and the rows
+    of gradOutsideVecs of the outside word and of `rows` random words. The grader times
+    it and compares each fingerprint with the reference's."""
     import random
 
     import numpy as np
     import word2vec
 
     fn = getattr(word2vec, name)
-    V = len(U)
+    V, d = U.shape
     dataset = make_dataset(V, 0)  # built once: only the function itself is timed
     extra = () if K is None else (K,)
 
@@ -74,9 +75,13 @@ def loss_timing(name, U, centers, K=None, rows=3):
         center = centers[random.randrange(len(centers))] * random.uniform(0.5, 1.5)
         picked = [o] + [random.randrange(V) for _ in range(rows)]
         loss, grad_center, grad_outside = fn(center, o, U, dataset, *extra)
-        return np.concatenate((np.ravel(np.asarray(loss, dtype=float)),
-                               np.ravel(np.asarray(grad_center, dtype=float)),
-                               np.asarray(grad_outside, dtype=float)[picked].ravel()))
+        gc = np.ravel(np.asarray(grad_center, dtype=float))
+        go = np.asarray(grad_outside, dtype=float)
+        shape = list(go.shape) if go.ndim == 2 else [-1, -1]
+        # sizes first: an array of the wrong shape is said to be so, not indexed
+        return np.concatenate(([gc.size], shape, np.ravel(np.asarray(loss, dtype=float))[:1],
+                               gc if gc.size == d else np.full(d, np.nan),
+                               go[picked].ravel() if go.shape == U.shape else np.full(len(picked) * d, np.nan)))
 
     return run
 
