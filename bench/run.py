@@ -3,7 +3,8 @@
 1. Whole-process wall time of `nlpgrade grade a2 solutions/a2 --hidden` (target < 30 s).
 2. Sandbox overhead: the same a2 functions called in-process and through the sandbox.
 3. The timing check's false-failure rate: the reference graded 20 times while another
-   process keeps one core busy (target 0 failures of tests 4.11 and 4.12).
+   process keeps one core busy (target 0 failures of tests 4.11 and 4.12), with the
+   ratios it measured and the seconds each check took.
 
 Prints a markdown table and writes bench-results/a2.json.
 """
@@ -90,9 +91,21 @@ def sandbox_overhead(calls):
 
 
 def timing_false_failures(runs):
-    """Grade the reference `runs` times with one core kept busy; count timing failures."""
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    failures = 0
+    """Grade the reference `runs` times with one core kept busy (`yes > /dev/null`); count
+    timing failures, and record the ratios measured and the seconds each check took."""
+    from autograder.checks import timing
+
+    measured = []
+    measure = timing.measure
+
+    def recording(*args, **kwargs):  # the ratios of passing checks are not in results.json
+        result = measure(*args, **kwargs)
+        measured.append(result)
+        return result
+
+    burner = subprocess.Popen("exec yes > /dev/null", shell=True)
+    failures, seconds = 0, []
+    timing.measure = recording
     try:
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as tmp:
@@ -100,9 +113,16 @@ def timing_false_failures(runs):
                                     results_path=os.path.join(tmp, "r.json"), log=lambda t: None)
             timed = [t for t in res["tests"] if t["number"] in ("4.11", "4.12")]
             failures += sum(t["score"] < t["max_score"] for t in timed)
+            seconds += [t["extra_data"]["seconds"] for t in timed]
     finally:
+        timing.measure = measure
         burner.kill()
-    return {"runs": runs, "timing_tests": 2 * runs, "false_failures": failures}
+        burner.wait()
+    ratios = [r.ratio for r in measured]
+    return {"runs": runs, "timing_tests": 2 * runs, "false_failures": failures,
+            "clock": measured[0].clock if measured else None,
+            "ratio_median": statistics.median(ratios), "ratio_max": max(ratios),
+            "check_seconds_median": statistics.median(seconds), "check_seconds_max": max(seconds)}
 
 
 def main():
@@ -133,6 +153,10 @@ def main():
                   f"({row['sandbox_us']:.0f} us against {row['in_process_us']:.0f} us a call) | |")
     print(f"| timing-check false failures, reference x {tc['runs']} runs, one core busy "
           f"| {tc['false_failures']} of {tc['timing_tests']} | 0 |")
+    print(f"| timing checks 4.11/4.12 on the reference, one core busy: ratio ({tc['clock']} time) "
+          f"| median {tc['ratio_median']:.2f}, max {tc['ratio_max']:.2f} (limit 5) | |")
+    print(f"| seconds per timing check (runs verified against the reference) "
+          f"| median {tc['check_seconds_median']:.2f} s, max {tc['check_seconds_max']:.2f} s | |")
 
 
 if __name__ == "__main__":
