@@ -15,6 +15,7 @@ and every file it owns there removed, before the uid is released.
 """
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -93,7 +94,7 @@ class GuardedSandbox(Sandbox):
         while not done.wait(WATCH_S):
             if self._over():  # stop it now: the check after the request says why
                 try:
-                    os.killpg(proc.pid, 9)
+                    os.killpg(proc.pid, signal.SIGKILL)
                 except OSError:
                     pass
                 return
