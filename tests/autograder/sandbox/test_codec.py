@@ -249,3 +249,33 @@ def test_scanning_an_honest_header_is_cheap():
     started = time.monotonic()
     codec.loads(frame)
     assert time.monotonic() - started < 1.0
+
+
+# ----- the trusted side's reading of replies ----------------------------------------------
+REPLIES = '''
+import numpy as np
+
+def an_object():
+    return object()
+
+def big(n):
+    return np.zeros(n)
+'''
+
+
+def test_an_unreadable_reply_is_the_students_failure(tmp_path):
+    from autograder.sandbox import Sandbox, UnreadableReply
+
+    (tmp_path / "replies.py").write_text(REPLIES)
+    sb = Sandbox(str(tmp_path), untrusted=False, student_files={"replies.py"})
+    try:
+        with pytest.raises(UnreadableReply, match=r"^an_object\(\): your function returned something the "
+                                                  r"grader cannot read: cannot send a value of type object"):
+            sb.call("replies", "an_object")
+        small = codec.DecodeLimits(frame_bytes=MiB)
+        with pytest.raises(UnreadableReply, match=r"^big\(200000\): your function returned .* over the limit"):
+            sb.call("replies", "big", 200_000, reply_limits=small)
+        assert sb.call("replies", "big", 200_000).shape == (200_000,)  # the default allows it
+        assert sb.call("replies", "big", 10, reply_limits=small).shape == (10,)
+    finally:
+        sb.close()
