@@ -276,7 +276,13 @@ class TestParserHidden(SubmissionTestCase):
     @graded("2.11")
     def test_short_training_run_lowers_the_loss(self):
         """run.train: two epochs on 300 training sentences bring the training loss down"""
-        bar = float(self.config.thresholds.get("short_training_loss", 0.6))
+        # The share of the starting loss that training must remove, measured as a share so
+        # that it does not depend on how far the random start happens to be (the
+        # reference removes about two thirds; without optimizer.step() nothing moves).
+        drop = float(self.config.thresholds.get("short_training_drop", 0.5))
+        # and a ceiling well below what predicting the transitions' frequencies alone gives
+        # (about 1.04: half shifts, a quarter of each arc), which needs no training
+        ceiling = float(self.config.thresholds.get("short_training_loss", 0.8))
         # sentences this side picks; the weights to start from, the evaluation and the
         # loss are the reference's: only the trained weights come from the submission
         ids = [int(i) for i in self.rng.permutation(REDUCED_TRAIN)[:400]]
@@ -291,14 +297,16 @@ class TestParserHidden(SubmissionTestCase):
         trained = {k: np.asarray(v, dtype=np.float32) for k, v in trained.items()}
         before, after = self.reference_probe(training_losses, train_ids, [start, trained],
                                              helpers=(chosen_sentences,))
+        wanted = min(before * (1 - drop), ceiling)
+        if not after < wanted:
+            self.fail(f"{call}: the training loss of the weights it left in parser.model, computed by "
+                      f"the grader with the reference ParserModel, went from {before:.3f} to {after:.3f}; "
+                      f"wanted below {wanted:.3f} ({1 - drop:g} of where it started, at most {ceiling:g}). Does "
+                      "train_for_epoch call loss.backward() and optimizer.step() on each minibatch? (If "
+                      "embedding_lookup or forward fail their own tests, fix them first: the weights are "
+                      "evaluated with the reference's.)")
         self.note(f"training loss of the weights train left, computed by the grader: {before:.3f} "
-                  f"before, {after:.3f} after (wanted below {bar:g})")
-        self.assertLess(after, bar,
-                        f"{call}: the training loss of the weights it left in parser.model, computed by "
-                        f"the grader with the reference ParserModel, went from {before:.3f} to "
-                        f"{after:.3f}; wanted below {bar:g}. Does train_for_epoch call loss.backward() "
-                        "and optimizer.step() on each minibatch? (If embedding_lookup or forward fail their "
-                        "own tests, fix them first: the weights are evaluated with the reference's.)")
+                  f"before, {after:.3f} after (wanted below {wanted:.3f})")
 
     @graded("2.12", partial=True, leaderboard=("UAS (held-out)", "desc"))
     def test_heldout_uas(self, set_score=None, set_leaderboard_value=None):
