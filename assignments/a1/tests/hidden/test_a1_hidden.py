@@ -51,6 +51,8 @@ def aligned(got, want):
 
 
 class TestExploringWordVectorsHidden(SubmissionTestCase):
+    longMessage = False  # the message alone, without unittest's "np.False_ is not true :"
+
     def cooccurrence_pair(self, corpus, window):
         """(call, want_M, want_index, got_M, got_index): both sides on the same corpus, the
         student's reply checked for structure (an N x N matrix, a row for each word)."""
