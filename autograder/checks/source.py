@@ -227,8 +227,9 @@ def forbidden_uses(sources, entry, forbidden, watched=("torch",)):
     """The uses of `forbidden` names (last components, e.g. {"Linear", "Embedding"}) of
     the `watched` packages in `sources[entry]` and in the submitted files it imports.
 
-    `sources`: {file name: text} of the submitted files. Returns a list of `Use`, in file
-    and line order; raises Unreadable naming the file and line of a syntax error."""
+    `sources`: {file name: text, or None for a file too large to read} of the submitted
+    files. Returns a list of `Use`, in file and line order; raises Unreadable naming the
+    file (and the line of a syntax error)."""
     modules = {os.path.splitext(f)[0]: f for f in sources if f.endswith(".py")}
     todo, seen, uses = [entry], set(), []
     while todo:
@@ -237,6 +238,8 @@ def forbidden_uses(sources, entry, forbidden, watched=("torch",)):
             continue
         seen.add(file)
         text = sources[file]
+        if text is None:  # see harness.read_sources
+            raise Unreadable(f"{file} is too large for the grader to read")
         try:
             tree = ast.parse(text, filename=file)
         except SyntaxError as exc:

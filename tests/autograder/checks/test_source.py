@@ -103,3 +103,28 @@ def test_imported_submitted_files_are_read_and_messages_name_file_and_line():
 def test_a_file_that_does_not_parse_is_unreadable():
     with pytest.raises(Unreadable, match="parser_model.py could not be read: .* at line 2"):
         uses("import torch\ndef broken(:\n")
+
+
+def test_the_grading_context_keeps_the_sources_as_staged(tmp_path):
+    """Source rules read the files as they were before any student code ran: code that
+    rewrites its own file later changes nothing."""
+    from types import SimpleNamespace
+
+    from autograder.harness import SOURCE_LIMIT, GradingContext
+
+    (tmp_path / "parser_model.py").write_text("import torch.nn as nn\nlayer = nn.Linear(2, 2)\n")
+    (tmp_path / "run.py").write_bytes(b"#" * (SOURCE_LIMIT + 1))
+    student = SimpleNamespace(workdir=str(tmp_path), missing={"parser_transitions"},
+                              student_modules={"parser_model": "parser_model.py", "run": "run.py",
+                                               "parser_transitions": "parser_transitions.py"})
+    context = GradingContext(configmod.load("a3"), student, seed=1)
+    (tmp_path / "parser_model.py").write_text("layer = None\n")  # as student code could
+    assert context.sources == {"parser_model.py": "import torch.nn as nn\nlayer = nn.Linear(2, 2)\n",
+                               "run.py": None}  # too large to read: None, and a check says so
+    (use,) = forbidden_uses(context.sources, "parser_model.py", LAYERS)
+    assert (use.line, use.name) == (2, "torch.nn.Linear")
+
+
+def test_an_imported_file_too_large_to_read_is_unreadable():
+    with pytest.raises(Unreadable, match="helpers.py is too large for the grader to read"):
+        uses("import helpers\n", {"helpers.py": None})
