@@ -20,7 +20,7 @@ NAMES = ("loss", "gradCenterVec", "gradOutsideVecs")
 SKIPGRAM_NAMES = ("loss", "gradCenterVecs", "gradOutsideVectors")
 NAIVE, NEG = "naiveSoftmaxLossAndGradient", "negSamplingLossAndGradient"
 VALUES_FIRST = ("A gradient check counts only when the function's values match the reference's "
-                "on the same inputs (the loss at the input and at every point of the check).")
+                "on the same inputs (the loss at the input and at the points of the check).")
 
 
 def values_first(check, *args, **kwargs):
@@ -66,7 +66,8 @@ class TestWord2vecHidden(SubmissionTestCase):
             args = (loss_pair_losses, name, which, points, center, o, U, seed)
             losses = self.student.probe(*args, K=K, helpers=HELPERS, what=what)
             values_first(arrays.check_close, losses, self.reference_probe(*args, K=K, helpers=HELPERS),
-                         f"{what}, {which} vector moved by +-{gradients.H:g} along each axis",
+                         f"{what}, with {'centerWordVec' if which == 'center' else 'outsideVectors'} "
+                         f"moved by +-{gradients.H:g} along each axis in turn",
                          name="the loss at each point")
             gradients.check_gradient(gradients.numerical_gradient(losses, x),
                                      arrays.as_array(analytic, what, grad_name), what, name=grad_name)
