@@ -19,9 +19,11 @@ that appears while it is timed, or a child whose CPU time the worker collected, 
 the measurement (see sandbox/processes.py).
 
 Fixed costs. A request also pays for sending the inputs and building what every run
-shares, which can dwarf one run. So each side is timed at 1 and at 1 + repeat runs per
-request and the difference of the minima over trials (the repeat runs alone) is
-compared. Trials alternate between the two sides, so load slows both alike.
+shares, which can dwarf one run. So the reference is timed at 1 and at 1 + repeat runs
+per request, and the difference of the minima over trials (the repeat runs alone) is
+compared with the student's 1 + repeat runs less the same 1-run time of the reference:
+a student's code that made its own small requests slow on purpose gains nothing. Trials
+alternate between the two sides, so load slows both alike.
 """
 import math
 import os
@@ -195,6 +197,12 @@ class _Timer:
         want, _, _ = self.on_reference(warm)
         self.on_student(warm, want, None)
         repeat = self.runs_for(target_s)
+        # CPU time: the student's runs are its (1 + repeat)-run request less the reference's
+        # 1-run request, so no fixed cost the student's code adds to small requests can be
+        # subtracted from its time (its own fixed costs, the same work, count in full).
+        # Wall time (no CPU clock): less the student's own 1-run request, as both sides pay
+        # costs on this side that do not concern the runs.
+        own_base = self.clock != "cpu"
         ref_1 = ref_n = st_1 = st_n = ref_n_wall = float("inf")
         for trial in range(trials):
             one, many = fresh(1), fresh(1 + repeat)
@@ -204,14 +212,17 @@ class _Timer:
             ref_n, ref_n_wall = min(ref_n, t), min(ref_n_wall, wall)
             cap = max(2.0, 3 * limit * ref_n_wall)   # a student request longer than this cannot pass
             try:
-                st_1 = min(st_1, self.on_student(one, want_1, cap))
+                if own_base:
+                    st_1 = min(st_1, self.on_student(one, want_1, cap))
                 st_n = min(st_n, self.on_student(many, want_n, cap))
             except StudentTimeout:
                 return Timing(cap / ref_n_wall, None, max(ref_n - ref_1, 1e-9), repeat, timed_out=True,
                               stopped_after_s=cap, clock=self.clock)
-            if trial >= 1 and st_n - st_1 > CLEARLY * limit * max(ref_n - ref_1, 1e-9):
+            student_s = st_n - (st_1 if own_base else ref_1)
+            if trial >= 1 and student_s > CLEARLY * limit * max(ref_n - ref_1, 1e-9):
                 break  # even its best of two runs is far over the limit
-        ref_s, student_s = max(ref_n - ref_1, 1e-9), max(st_n - st_1, 0.0)
+        ref_s = max(ref_n - ref_1, 1e-9)
+        student_s = max(st_n - (st_1 if own_base else ref_1), 0.0)
         return Timing(student_s / ref_s, student_s, ref_s, repeat, clock=self.clock)
 
 

@@ -143,6 +143,33 @@ def test_a_worker_that_skips_runs_fails(boxes):
                        trials=3, what="work(n)")
 
 
+TEN_TIMES = ("import numpy as np\ndef work(n):\n    for _ in range(10):\n"
+             "        total = float(np.arange(n).sum())\n    return total\n")
+SLOW_SMALL_REQUESTS = TEN_TIMES + '''
+import sys, time
+_worker = sys.modules.get("_nlpgrade_worker")
+if _worker is not None:
+    _handle = _worker.Worker.handle
+
+    def handle(self, req):
+        """A one-run request costs more CPU than a many-run one: their difference, the
+        runs' time in a naive check, comes out at zero or below."""
+        if req.get("op") == "timed" and len(req.get("seeds") or []) == 1:
+            started = time.process_time()
+            while time.process_time() - started < 1.0:
+                pass
+        return _handle(self, req)
+
+    _worker.Worker.handle = handle
+'''
+
+
+def test_slow_small_requests_do_not_hide_slow_runs(boxes):
+    result = timing.measure(boxes("padded", SLOW_SMALL_REQUESTS), boxes("fast", FAST), work_timing, 20000,
+                            limit=5, trials=3)
+    assert not result.timed_out and result.ratio > 5
+
+
 BUSY_HELPERS = FAST + '''
 import os
 for _ in range(3):  # busy processes in sessions of their own
