@@ -122,7 +122,8 @@ class _Timer:
     def on_reference(self, seeds):
         from ..harness import ReferenceFailure
 
-        stopped = processes.stop(self.group())
+        stopped, killed = processes.stop(self.group())
+        self.killed |= killed
         try:
             outputs, clock = self.reference.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
                                                        timeout=REFERENCE_TIMEOUT_S, **self.kwargs)

@@ -147,7 +147,9 @@ def _settle(pids, states, timeout_s):
 
 def stop(group, rounds=100, timeout_s=1.0):
     """SIGSTOP every process of the group, the worker included, until no new one
-    appears (a stopped process cannot fork); return the pids stopped, for `resume`."""
+    appears (a stopped process cannot fork). Returns (the pids stopped, for `resume`;
+    the pids that would not stop and were killed instead: a tracer can swallow the
+    SIGSTOP of a process it traces, never a SIGKILL)."""
     stopped = set()
     for _ in range(rounds):
         fresh = set(group.members()) - stopped
@@ -155,8 +157,11 @@ def stop(group, rounds=100, timeout_s=1.0):
             break
         _signal(fresh, signal.SIGSTOP)
         stopped |= fresh
-    _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
-    return stopped
+    running = _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
+    if running:
+        _signal(running, signal.SIGKILL)
+        _settle(running, ("Z", "X"), timeout_s)
+    return stopped - running, running
 
 
 def resume(pids):
@@ -177,7 +182,7 @@ def kill_others(group, rounds=100):
     killed = set()
     try:
         for _ in range(rounds):
-            stop(group)
+            killed |= stop(group)[1]
             victims = {pid for pid, p in group.others().items() if p.state not in ("Z", "X")}
             if not victims:
                 break

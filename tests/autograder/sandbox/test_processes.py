@@ -69,8 +69,8 @@ def test_descendants_that_left_the_session_are_found(tree):
 
 
 def test_stop_freezes_every_process_and_resume_lets_them_run(tree):
-    stopped = processes.stop(tree)
-    assert stopped == set(tree.members())
+    stopped, killed = processes.stop(tree)
+    assert stopped == set(tree.members()) and not killed
     assert all(p.state in ("T", "t") for p in tree.members().values())
     busy = list(tree.others())
     clocks = [processes.cpu_ns(pid) for pid in busy]
@@ -94,3 +94,36 @@ def test_a_uid_group_is_every_process_of_that_uid():
     assert os.getpid() not in mine  # never ourselves
     assert all(os.getuid() in p.uids for p in mine.values())
     assert os.getppid() in mine
+
+
+def test_a_process_whose_stop_is_swallowed_is_killed():
+    """A tracer can swallow the SIGSTOP of the process it traces (PTRACE_CONT with no
+    signal): that process is killed rather than left running while the reference is timed."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    tracer = os.fork()
+    if tracer == 0:
+        try:
+            traced = os.fork()
+            if traced == 0:
+                libc.ptrace(0, 0, None, None)  # PTRACE_TRACEME
+                while True:
+                    pass
+            while True:  # continue the traced process after every stop, signal dropped
+                pid, status = os.waitpid(traced, 0)
+                if not os.WIFSTOPPED(status):
+                    break
+                libc.ptrace(7, traced, None, None)  # PTRACE_CONT, no signal
+        finally:
+            os._exit(0)
+    try:
+        group = processes.Group(tracer, exclude=frozenset([tracer]))  # the tracer keeps running
+        assert wait_for(lambda: len(group.members()) == 1)
+        (traced,) = group.members()
+        stopped, killed = processes.stop(group, timeout_s=0.5)
+        assert killed == {traced} and not stopped
+        assert wait_for(lambda: processes.read(traced) is None or processes.read(traced).state in ("Z", "X"))
+    finally:
+        os.kill(tracer, signal.SIGKILL)
+        os.waitpid(tracer, 0)
