@@ -22,8 +22,10 @@ Fixed costs. A request also pays for sending the inputs and building what every 
 shares, which can dwarf one run. So the reference is timed at 1 and at 1 + repeat runs
 per request, and the difference of the minima over trials (the repeat runs alone) is
 compared with the student's 1 + repeat runs less the same 1-run time of the reference:
-a student's code that made its own small requests slow on purpose gains nothing. Trials
-alternate between the two sides, so load slows both alike.
+a student's code that made its own small requests slow on purpose gains nothing. (With
+wall time, less its own 1-run time instead: the trusted side's work around a request,
+more for the student's sandbox, would count otherwise.) Trials alternate between the two
+sides, so load slows both alike.
 """
 import math
 import os
