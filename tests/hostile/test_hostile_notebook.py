@@ -196,16 +196,14 @@ def test_every_trick_together_on_the_gradescope_layout(tmp_path, marks, a1_zip, 
         assert emulate.main(args) == 0
         return strict_results(tmp_path / name)
 
-    started = time.monotonic()
     baseline = emulated(A1.template_dir, "honest.json")
-    honest_s = time.monotonic() - started
     cells = [take_over(marks)] + [cell for cell, _ in TRICKS.values()]
     folder, _ = notebook_with(A1.template_dir, cells, tmp_path / "sub")
-    started = time.monotonic()
     res = emulated(folder, "attack.json")
-    attack_s = time.monotonic() - started
     capfd.readouterr()
     assert sorted(os.listdir(marks)) == [] and "RAN" not in outputs(res)
-    assert attack_s < honest_s + SLEEP_S, (attack_s, honest_s)
+    # the grading's own time (a --setup run also installs a venv first, which varies)
+    assert res["execution_time"] < baseline["execution_time"] + SLEEP_S, (res["execution_time"],
+                                                                          baseline["execution_time"])
     assert_no_gain(res, baseline)
     assert "While importing exploring_word_vectors.ipynb" in outputs(res)
