@@ -149,21 +149,60 @@ def forged_template(assignment, dest):
     return str(dest)
 
 
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory):
+    """The honest score of each template, graded once for the in-process and emulated runs."""
+    cache = {}
+
+    def get(assignment):
+        if assignment not in cache:
+            cfg = configmod.load(assignment)
+            folder = tmp_path_factory.mktemp(f"honest-{assignment}")
+            cache[assignment] = grade(cfg.template_dir, assignment=assignment,
+                                      results_path=folder / "results.json")
+        return cache[assignment]
+    return get
+
+
+def check_forged(res, baseline, assignment):
+    assert_no_gain(res, baseline)
+    assert res["score"] == baseline["score"], (res["score"], baseline["score"])
+    # the forgery did answer: the tests failed on its fakes, not on the template's stubs
+    outputs = {t["number"]: t["output"] for t in res["tests"]}
+    assert "not implemented yet" not in outputs["1.1"], outputs["1.1"]
+    assert "expected" in outputs["1.1"] or "wanted" in outputs["1.1"], outputs["1.1"]
+    if assignment == "a3":
+        for number in ("1.4", "2.5", "2.6", "2.7"):
+            assert "expected" in outputs[number], outputs[number]
+
+
 @pytest.mark.parametrize("assignment", ["a2", "a3"])
-def test_forged_probe_answers_gain_nothing(assignment, tmp_path):
-    cfg = configmod.load(assignment)
-    honest = grade(cfg.template_dir, assignment=assignment, results_path=tmp_path / "honest.json")
+def test_forged_probe_answers_gain_nothing(assignment, tmp_path, honest):
     forged_dir = forged_template(assignment, tmp_path / "forged")
     res = grade(forged_dir, assignment=assignment, results_path=tmp_path / "forged.json")
     strict_results(tmp_path / "forged.json")
-    assert_no_gain(res, honest)
-    assert res["score"] == honest["score"], (res["score"], honest["score"])
-    if assignment == "a3":
-        # the forgery did answer: the tests failed on its fakes, not on the template's stubs
-        outputs = {t["number"]: t["output"] for t in res["tests"]}
-        assert "not implemented yet" not in outputs["1.1"], outputs["1.1"]
-        for number in ("1.4", "2.5", "2.6", "2.7"):
-            assert "does not match" in outputs[number] or "expected" in outputs[number], outputs[number]
+    check_forged(res, honest(assignment), assignment)
+
+
+@pytest.mark.parametrize("setup", [
+    False,
+    pytest.param(True, marks=[pytest.mark.slow, pytest.mark.skipif(
+        os.environ.get("NLPGRADE_SLOW") != "1",
+        reason="installs every dependency into a fresh venv (minutes); NLPGRADE_SLOW=1")])])
+@pytest.mark.parametrize("assignment", ["a2", "a3"])
+def test_forged_probe_answers_gain_nothing_on_the_gradescope_layout(assignment, setup, tmp_path, honest,
+                                                                    capfd):
+    """The same forgery through `nlpgrade emulate` (the Gradescope layout, its run_autograder)."""
+    from autograder import emulate
+    from autograder.release import autograder_zip, write_zip
+
+    cfg = configmod.load(assignment)
+    zip_path = write_zip(str(tmp_path / f"{assignment}-autograder.zip"), autograder_zip.entries(cfg))
+    forged_dir = forged_template(assignment, tmp_path / "forged")
+    args = [zip_path, forged_dir, "--results", str(tmp_path / "forged.json")] + (["--setup"] if setup else [])
+    assert emulate.main(args) == 0
+    capfd.readouterr()
+    check_forged(strict_results(tmp_path / "forged.json"), honest(assignment), assignment)
 
 
 REWRITE_ON_IMPORT = r'''
