@@ -135,8 +135,8 @@ _forge_install()
 '''
 
 
-def forged_template(assignment, dest):
-    """The template of `assignment` with FORGE at the top of every submitted Python file."""
+def forged_template(assignment, dest, prelude=FORGE):
+    """The template of `assignment` with `prelude` at the top of every submitted Python file."""
     cfg = configmod.load(assignment)
     copy_tree(cfg.template_dir, dest)
     for rel in cfg.student_files:
@@ -145,7 +145,7 @@ def forged_template(assignment, dest):
             with open(path) as f:
                 text = f.read()
             with open(path, "w") as f:
-                f.write(FORGE + "\n" + text)
+                f.write(prelude + "\n" + text)
     return str(dest)
 
 
@@ -239,3 +239,47 @@ def test_source_rules_read_the_file_as_submitted(tmp_path):
     output = next(t["output"] for t in res["tests"] if t["number"] == "2.7")
     assert "parser_model.py line" in output and "`nn.Linear` uses torch.nn.Linear" in output, output
     assert any("REWROTE parser_model.py" in t["output"] for t in res["tests"]), "the attack did not run"
+
+
+GARBAGE = r'''
+import sys as _forge_sys
+
+
+def _forge_garbage():
+    worker = _forge_sys.modules.get("_nlpgrade_worker")
+    if worker is None or getattr(worker.Worker, "_forged", False):
+        return
+    import numpy as np
+
+    kinds = [None, [], {}, "x", [[]], 3, {"states": None, "parameters": []}, [None] * 5,
+             {"dependencies": [[1, 2]], "batches": "many"}, np.zeros((2, 2)), [[["a"]]] * 3, True]
+    original, count = worker.Worker.handle, [0]
+
+    def handle(self, req):
+        if req.get("op") not in ("probe", "call", "timed"):
+            return original(self, req)
+        count[0] += 1
+        return {"ok": True, "value": kinds[count[0] % len(kinds)], "output": ""}
+
+    worker.Worker.handle = handle
+    worker.Worker._forged = True
+
+
+_forge_garbage()
+'''
+
+
+def test_replies_of_the_wrong_kind_fail_as_the_students(tmp_path, honest):
+    """Every probe answered with a value of the wrong kind (None, empty containers, a
+    string, a number, dicts with the wrong keys or types, an array): each test fails with
+    a message about the reply, none reports a grader error, and nothing is gained."""
+    folder = forged_template("a3", tmp_path / "garbage", prelude=GARBAGE)
+    (tmp_path / "garbage" / "model.weights").write_bytes(b"never read: the forgery answers first")
+    res = grade(folder, assignment="a3", results_path=tmp_path / "results.json")
+    strict_results(tmp_path / "results.json")
+    assert_no_gain(res, honest("a3"))
+    assert "what came back" in next(t["output"] for t in res["tests"] if t["number"] == "2.12")
+    for t in res["tests"]:
+        assert "grader_traceback" not in t.get("extra_data", {}), t
+        assert not t["output"].startswith("The grader could not check"), t
+        assert "Traceback" not in t["output"], t

@@ -329,7 +329,7 @@ class TestParserHidden(SubmissionTestCase):
         set_score(0)
         heads = self.student.probe(heldout_heads, sentences, what=call, timeout=240)
         # one head (an integer) per word of every sentence, before anything is scored
-        structure.check(heads, [[0] * len(w) for w, _, _ in gold], call, name="the predicted heads")
+        structure.check(heads, [[0] * len(w) for w, _, _ in gold], call, name="what came back")
         heads = [[int(h) for h in sentence] for sentence in heads]
         uas, uas_np = attachment(heads, [h for _, _, h in gold], [p for _, p, _ in gold])
         full, floor = float(self.config.thresholds["uas_full"]), float(self.config.thresholds["uas_floor"])
