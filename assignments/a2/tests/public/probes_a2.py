@@ -6,18 +6,24 @@ hidden tests, on the reference, so both see the same seeded random streams.
 """
 
 
-def make_dataset(V, seed):
-    """A small dataset with the course's interface, reseeding Python's `random`."""
+def make_dataset(V, seed, order=None, names=None):
+    """A small dataset with the course's interface, reseeding Python's `random`.
+
+    Word i is called names[i] (default "w<i>") and has row order[i] (default i): with a
+    permutation `order`, every index it gives (tokens, sampled words) is moved through it,
+    while the random stream is drawn exactly as without, so a permuted problem samples
+    the same words as the plain one."""
     import random
 
-    words = ["w%d" % i for i in range(V)]
+    words = list(names) if names is not None else ["w%d" % i for i in range(V)]
+    rows = [int(r) for r in order] if order is not None else list(range(V))
 
     class Dataset:
         def tokens(self):
-            return {w: i for i, w in enumerate(words)}
+            return {w: rows[i] for i, w in enumerate(words)}
 
         def sampleTokenIdx(self):
-            return random.randint(0, V - 1)
+            return rows[random.randint(0, V - 1)]
 
         def getRandomContext(self, C):
             center = words[random.randint(0, V - 1)]
@@ -27,11 +33,12 @@ def make_dataset(V, seed):
     return Dataset()
 
 
-def loss_pair(name, center, outside_idx, U, seed, K=None):
-    """(loss, gradCenterVec, gradOutsideVecs) of word2vec.<name> on one pair."""
+def loss_pair(name, center, outside_idx, U, seed, K=None, order=None):
+    """(loss, gradCenterVec, gradOutsideVecs) of word2vec.<name> on one pair (the
+    dataset's words in rows `order`, see make_dataset)."""
     import word2vec
 
-    dataset = make_dataset(len(U), seed)
+    dataset = make_dataset(len(U), seed, order)
     fn = getattr(word2vec, name)
     if K is None:
         return fn(center, outside_idx, U, dataset)
@@ -86,11 +93,12 @@ def loss_timing(name, U, centers, K=None, rows=3):
     return run
 
 
-def skipgram_run(loss_name, center_word, window, outside_words, C, U, seed):
-    """(loss, gradCenterVecs, gradOutsideVectors) of word2vec.skipgram."""
+def skipgram_run(loss_name, center_word, window, outside_words, C, U, seed, order=None, names=None):
+    """(loss, gradCenterVecs, gradOutsideVectors) of word2vec.skipgram (the dataset's
+    words called `names`, in rows `order`, see make_dataset)."""
     import word2vec
 
-    dataset = make_dataset(len(U), seed)
+    dataset = make_dataset(len(U), seed, order, names)
     return word2vec.skipgram(center_word, window, outside_words, dataset.tokens(), C, U,
                              dataset, getattr(word2vec, loss_name))
 

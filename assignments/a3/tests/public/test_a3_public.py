@@ -1,5 +1,11 @@
 """Public checks for a3: the course's transition and minibatch checks, and model shapes.
 
+Each transition check runs on the course's example and on a fresh variation each run:
+the same sentences with their words renamed at random (for minibatch_parse also in
+another order and batch size), whose states and dependencies follow from the example's
+by renaming, so that an answer hard-coded for the example fails. The model check uses
+random weights and sizes. NLPGRADE_SEED=<seed> replays a run's variations.
+
 Run them with `python -m autograder check` in your assignment folder.
 """
 import numpy as np
@@ -33,6 +39,31 @@ WANTED = {
         [("arcs", "left"), ("only", "arcs"), ("again", "only"), ("ROOT", "again")],
         [("ROOT", "one")]],
 }
+
+
+def random_names(rng, n, avoid=("ROOT", "left")):
+    """n distinct random words, none of `avoid` (ROOT is the parser's; the dummy models
+    read "left")."""
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    names = set()
+    while len(names) < n:
+        word = "".join(rng.choice(letters, size=int(rng.integers(2, 8))))
+        if word not in avoid:
+            names.add(word)
+    return [str(w) for w in rng.permutation(sorted(names))]
+
+
+def renaming(rng, words, keep=()):
+    """{word: a random new name} for the distinct `words`, but those in `keep` stay."""
+    words = sorted(set(words) - set(keep))
+    return {**dict(zip(words, random_names(rng, len(words)))), **{w: w for w in keep}}
+
+
+def renamed(value, rename):
+    """`value` (words in nested lists and tuples) with every word renamed ("ROOT" stays)."""
+    if isinstance(value, str):
+        return rename.get(value, value)
+    return type(value)(renamed(v, rename) for v in value)
 
 
 def parameter_shapes(n_tokens, dim, n_features, hidden):
@@ -85,9 +116,12 @@ def _pairs(deps):
 class TestParserPublic(SubmissionTestCase):
     longMessage = False  # our messages say what differs; unittest's diffs only bury them
     def check_states(self, sentence, transitions, wanted):
-        call = f"PartialParse({sentence!r}) then parse_step of {transitions}"
-        got = self.student.probe(transition_states, sentence, transitions, what=call)
-        check_states(call, sentence, transitions, got, wanted)
+        """The example, then the same with its words renamed at random (the states follow)."""
+        rename = renaming(self.rng, sentence)
+        for sentence, wanted in ((sentence, wanted), (renamed(sentence, rename), renamed(wanted, rename))):
+            call = f"PartialParse({sentence!r}) then parse_step of {transitions}"
+            got = self.student.probe(transition_states, sentence, transitions, what=call)
+            check_states(call, sentence, transitions, got, wanted)
 
     @graded("1.1")
     def test_parse_step(self):
@@ -102,28 +136,44 @@ class TestParserPublic(SubmissionTestCase):
 
     @graded("1.2")
     def test_parse_three_words(self):
-        """PartialParse: a full parse of "parse this sentence" """
+        """PartialParse: a full parse of "parse this sentence", and of the same sentence with
+        its words renamed at random"""
         transitions = ["S", "S", "S", "LA", "RA", "RA"]
-        call = f"PartialParse({SENTENCE}).parse({transitions})"
-        got = self.student.probe(transition_states, SENTENCE, transitions, what=call)
-        if isinstance(got, dict) and isinstance(got.get("sentence_after"), list):  # the clearest message first
-            self.assertEqual(got["sentence_after"], SENTENCE, f"{call} changed the sentence it was given")
-        check_states(call, SENTENCE, transitions, got, PARSE_THIS_SENTENCE)
-        stack, buffer, deps = got["states"][-1]
-        self.assertEqual((stack, buffer), (["ROOT"], []), f"{call}: stack {stack}, buffer {buffer} at the end")
-        self.assertEqual(sorted(tuple(d) for d in deps),
-                         [("ROOT", "parse"), ("parse", "sentence"), ("sentence", "this")],
-                         f"{call}: dependencies {deps}")
-        self.assertEqual(got["sentence_after"], SENTENCE, f"{call} changed the sentence it was given")
+        rename = renaming(self.rng, SENTENCE)
+        for sentence in (SENTENCE, renamed(SENTENCE, rename)):
+            call = f"PartialParse({sentence}).parse({transitions})"
+            got = self.student.probe(transition_states, sentence, transitions, what=call)
+            if isinstance(got, dict) and isinstance(got.get("sentence_after"), list):  # the clearest message first
+                self.assertEqual(got["sentence_after"], sentence, f"{call} changed the sentence it was given")
+            wanted = PARSE_THIS_SENTENCE if sentence is SENTENCE else renamed(PARSE_THIS_SENTENCE, rename)
+            check_states(call, sentence, transitions, got, wanted)
+            stack, buffer, deps = got["states"][-1]
+            self.assertEqual((stack, buffer), (["ROOT"], []), f"{call}: stack {stack}, buffer {buffer} at the end")
+            self.assertEqual(sorted(tuple(d) for d in deps), sorted(tuple(d) for d in wanted[-1][2]),
+                             f"{call}: dependencies {deps}")
+            self.assertEqual(got["sentence_after"], sentence, f"{call} changed the sentence it was given")
 
     @graded("1.3")
     def test_minibatch_parse_dummy_models(self):
-        """minibatch_parse: dummy models, unidirectional and interleaved, with a one-word sentence"""
+        """minibatch_parse: dummy models, unidirectional and interleaved, with a one-word
+        sentence; and the same sentences with their words renamed at random (but "left",
+        which the dummy models read), in a random order, in batches of a random size"""
         sentences = [["right", "arcs", "only"], ["right", "arcs", "only", "again"],
                      ["left", "arcs", "only"], ["left", "arcs", "only", "again"], ["one"]]
-        for mode, sentence_deps in WANTED.items():
-            call = call_text("minibatch_parse", sentences, f"<{mode} model>", 2)
-            got = self.student.probe(scripted_parse, sentences, 2, mode, what=call)
+        # The dummy models' transitions depend on each parse's own state only, so each
+        # sentence's dependencies do not depend on the order or the batch size.
+        rename = renaming(self.rng, [w for s in sentences for w in s], keep=("left",))
+        order = self.rng.permutation(len(sentences))
+        cases = [(sentences, 2, WANTED),
+                 ([renamed(sentences[i], rename) for i in order], int(self.rng.integers(1, 7)),
+                  {mode: [renamed(deps[i], rename) for i in order] for mode, deps in WANTED.items()})]
+        for sentences, batch_size, wanted in cases:
+            self.check_minibatch_parse(sentences, batch_size, wanted)
+
+    def check_minibatch_parse(self, sentences, batch_size, wanted):
+        for mode, sentence_deps in wanted.items():
+            call = call_text("minibatch_parse", sentences, f"<{mode} model>", batch_size)
+            got = self.student.probe(scripted_parse, sentences, batch_size, mode, what=call)
             if not isinstance(got, dict):
                 structure.check(got, {"dependencies": []}, call)  # fails: says a dict was wanted
             got = got.get("dependencies")
@@ -138,16 +188,17 @@ class TestParserPublic(SubmissionTestCase):
     def test_model_shapes(self):
         """ParserModel: parameter shapes, and embedding_lookup / forward of random weights"""
         rng = np.random.default_rng(self.rng.integers(2**32))
-        embeddings = rng.standard_normal((100, 30)).astype(np.float32)
-        call = "ParserModel(embeddings of shape (100, 30))"
+        n_tokens, dim = int(rng.integers(60, 141)), int(rng.integers(20, 41))  # sizes vary too
+        embeddings = rng.standard_normal((n_tokens, dim)).astype(np.float32)
+        call = f"ParserModel(embeddings of shape ({n_tokens}, {dim}))"
         report = self.student.probe(model_report, embeddings, 36, 200, 0, what=call)
-        want = parameter_shapes(100, 30, 36, 200)
+        want = parameter_shapes(n_tokens, dim, 36, 200)
         structure.check(report, {"parameters": want, "dropout": "Dropout"}, call)
         self.assertClose(report["parameters"]["embeddings"], embeddings, call, name="its embeddings parameter")
         # the shapes count only when the model computes with them: random weights, and the
         # values the handout defines, computed here
-        state = random_weights(rng, 100, 30, 36, 200)
-        words = rng.integers(100, size=(4, 36))
+        state = random_weights(rng, n_tokens, dim, 36, 200)
+        words = rng.integers(n_tokens, size=(4, 36))
         want_x, want_y = expected_outputs(state, words)
         for which, wanted in (("embedding_lookup", want_x), ("forward", want_y)):
             what = f"{which}(w) for w of shape (4, 36), random weights, eval mode"
