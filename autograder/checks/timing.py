@@ -121,18 +121,26 @@ class _Timer:
         # time, never less than its CPU time, stands in
         return clock.cpu if self.clock == "cpu" and clock.cpu is not None else clock.wall
 
-    def on_reference(self, seeds):
+    def on_reference(self, seeds, attempts=3):
         from ..harness import ReferenceFailure
 
-        stopped, killed = processes.stop(self.group())
-        self.killed |= killed
-        try:
-            outputs, clock = self.reference.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
-                                                       timeout=REFERENCE_TIMEOUT_S, **self.kwargs)
-        except SubmissionError as exc:
-            raise ReferenceFailure(f"the reference failed: {exc}") from None
-        finally:
-            processes.resume(stopped)
+        for attempt in range(attempts):
+            stopped, killed = processes.stop(self.group())
+            self.killed |= killed
+            still = processes.clocks(stopped)
+            try:
+                outputs, clock = self.reference.timed_runs(
+                    self.probe, *self.args, seeds=seeds, helpers=self.helpers, timeout=REFERENCE_TIMEOUT_S,
+                    **self.kwargs)
+            except SubmissionError as exc:
+                raise ReferenceFailure(f"the reference failed: {exc}") from None
+            finally:
+                ran = processes.moved(still)  # a student process that ran meanwhile: not counted
+                processes.kill(ran)
+                self.killed |= ran
+                processes.resume(stopped - ran)
+            if not ran:
+                break
         return outputs, self.seconds(clock), clock.wall
 
     def on_student(self, seeds, want, timeout):

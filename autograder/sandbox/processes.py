@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _CPUCLOCK_SCHED = 2  # the kernel's per-process CPU clock: all threads, living and exited
+STILL_S = 0.002      # how long a stopped process is watched for staying stopped
 
 
 def cpu_ns(pid):
@@ -158,14 +159,34 @@ def stop(group, rounds=100, timeout_s=1.0):
         _signal(fresh, signal.SIGSTOP)
         stopped |= fresh
     running = _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
+    # stopped is only what stays still: a traced process shows 't' for the moment before
+    # its tracer lets it go again; its CPU clock gives it away
+    still = clocks(stopped - running)
+    time.sleep(STILL_S)
+    running |= moved(still)
     if running:
         _signal(running, signal.SIGKILL)
         _settle(running, ("Z", "X"), timeout_s)
     return stopped - running, running
 
 
+def clocks(pids):
+    """{pid: CPU clock in ns} of the pids that have one."""
+    found = {pid: cpu_ns(pid) for pid in pids}
+    return {pid: ns for pid, ns in found.items() if ns is not None}
+
+
+def moved(before):
+    """The pids whose CPU clock advanced since `before` (see `clocks`): they ran."""
+    return {pid for pid, ns in before.items() if (cpu_ns(pid) or ns) > ns}
+
+
 def resume(pids):
     _signal(pids, signal.SIGCONT)
+
+
+def kill(pids):
+    _signal(pids, signal.SIGKILL)
 
 
 def kill_others(group, rounds=100):

@@ -190,6 +190,29 @@ def test_other_processes_are_killed_before_the_student_is_timed(boxes):
     assert not [p for p in group.others().values() if p.state not in ("Z", "X")]
 
 
+def test_a_process_that_ran_while_the_reference_was_timed_is_killed(boxes, monkeypatch):
+    """Should a process escape being stopped (as one whose tracer lets it go), its CPU
+    clock shows that it ran: it is killed and the reference timed again."""
+    student = boxes("busy", BUSY_HELPERS)
+    student.prepare_timed(work_timing)  # importing m starts the helpers
+    group = processes.Group(student.proc.pid, getattr(student.identity, "uid", None))
+    helpers = {pid for pid, p in group.others().items() if p.state != "Z"}  # not an earlier test's zombies
+    assert len(helpers) == 3, group.others()
+    real_stop = processes.stop
+
+    def let_go(g):  # as a tracer would: the helpers run on once stop() has looked
+        stopped, killed = real_stop(g)
+        processes.resume(helpers)
+        return stopped, killed
+
+    monkeypatch.setattr(processes, "stop", let_go)
+    fast = boxes("fast", FAST)
+    timer = timing._Timer(student, fast, work_timing, (20000,), {}, (), "work(n)", None, 1e-5, 1e-7)
+    timer.on_reference(timing.fresh(5))
+    assert timer.killed == helpers
+    assert not [p for p in group.others().values() if p.state not in ("Z", "X")]
+
+
 FORKS_WHILE_TIMED = FAST + '''
 import os
 _fast = work
