@@ -26,7 +26,7 @@ from .errors import (MissingFile, StudentCrashed, StudentException, StudentTimeo
                      SubmissionError, UnreadableReply, BudgetExhausted)
 from ..describe import call_text
 from . import confine
-from .privileges import lease_identity
+from .privileges import kill_all, lease_identity
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _BOOT = (
@@ -147,10 +147,12 @@ class Sandbox:
     def __init__(self, workdir, limits=None, student_files=(), present=None, untrusted=True,
                  label="your code", budget=None, identity=None):
         self.workdir = os.path.abspath(workdir)
+        self._own_identity = False
         if untrusted and identity is None:
             identity = lease_identity()  # None unless root
             if identity is not None:  # ours alone: the lease ends with this object
                 weakref.finalize(self, identity.release)
+                self._own_identity = True
         self.identity = identity if untrusted else None
         self.confinement = {}
         self.limits = limits or Limits()
@@ -270,6 +272,8 @@ class Sandbox:
 
     def close(self):
         self.kill()
+        if self._own_identity:  # no Session to clean up after us: processes that left
+            kill_all(self.identity)  # the worker's group (setsid) end with the sandbox
 
     # ----- requests ------------------------------------------------------------------
     def _read_reply(self, deadline, limits=None):
