@@ -5,6 +5,8 @@
 3. The timing check's false-failure rate: the reference graded 20 times while another
    process keeps one core busy (target 0 failures of tests 4.11 and 4.12), with the
    ratios it measured and the seconds each check took.
+4. The cost of each isolation layer: a worker's start with and without Landlock and the
+   seccomp filter, and leasing and releasing a grading's own uid (as root).
 
 Prints a markdown table and writes bench-results/a2.json.
 """
@@ -90,6 +92,38 @@ def sandbox_overhead(calls):
     return out
 
 
+def isolation_costs(starts):
+    """Median worker start with each kernel layer on or off, and the uid lease (as root)."""
+    from autograder.sandbox.privileges import lease_identity
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        for label, layers in (("landlock,seccomp", "landlock,seccomp"), ("landlock", "landlock"),
+                              ("seccomp", "seccomp"), ("none", "none")):
+            os.environ["NLPGRADE_CONFINE"] = layers
+            times = []
+            for _ in range(starts):
+                sb = Sandbox(tmp)
+                started = time.perf_counter()
+                sb.start()
+                times.append(time.perf_counter() - started)
+                sb.close()
+            out[f"worker_start_{label}_ms"] = statistics.median(times) * 1e3
+        os.environ.pop("NLPGRADE_CONFINE")
+    if os.geteuid() == 0:
+        lease, release = [], []
+        for _ in range(starts):
+            t0 = time.perf_counter()
+            identity = lease_identity()
+            t1 = time.perf_counter()
+            identity.release()
+            lease.append(t1 - t0)
+            release.append(time.perf_counter() - t1)
+        out["lease_ms"], out["release_ms"] = statistics.median(lease) * 1e3, statistics.median(release) * 1e3
+    return out
+
+
 def timing_false_failures(runs):
     """Grade the reference `runs` times with one core kept busy (`yes > /dev/null`); count
     timing failures, and record the ratios measured and the seconds each check took."""
@@ -130,11 +164,13 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="whole-process runs")
     parser.add_argument("--timing-runs", type=int, default=20)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--starts", type=int, default=15, help="worker starts per isolation setting")
     args = parser.parse_args()
 
     report = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"}
     report["whole_process"] = whole_process(args.runs)
     report["sandbox_overhead"] = sandbox_overhead(args.calls)
+    report["isolation"] = isolation_costs(args.starts)
     report["timing_check"] = timing_false_failures(args.timing_runs)
 
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
@@ -151,6 +187,12 @@ def main():
         if isinstance(row, dict):
             print(f"| {label}: sandbox / in-process | {row['ratio']:.1f}x "
                   f"({row['sandbox_us']:.0f} us against {row['in_process_us']:.0f} us a call) | |")
+    iso = report["isolation"]
+    print(f"| worker start: Landlock + seccomp / Landlock / seccomp / neither (median of {args.starts}) "
+          f"| {iso['worker_start_landlock,seccomp_ms']:.0f} / {iso['worker_start_landlock_ms']:.0f} / "
+          f"{iso['worker_start_seccomp_ms']:.0f} / {iso['worker_start_none_ms']:.0f} ms | |")
+    if "lease_ms" in iso:
+        print(f"| a grading's own uid: lease / release | {iso['lease_ms']:.0f} / {iso['release_ms']:.0f} ms | |")
     print(f"| timing-check false failures, reference x {tc['runs']} runs, one core busy "
           f"| {tc['false_failures']} of {tc['timing_tests']} | 0 |")
     print(f"| timing checks 4.11/4.12 on the reference, one core busy: ratio ({tc['clock']} time) "
