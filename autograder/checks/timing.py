@@ -167,7 +167,7 @@ class _Timer:
         n = len(seeds)
         try:
             arr = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ArithmeticError):  # ArithmeticError: an int too big for a float
             arr = None
         again = ("Each timed run gets inputs of its own and must compute its own result: none may be "
                  "skipped or answered from an earlier run.")

@@ -5,8 +5,10 @@ every numeric array it mentions, each with its own length prefix. Arrays decode 
 `np.frombuffer` under an allow-list of plain numeric dtypes, so nothing the sandbox sends
 can make the trusted side execute code (no pickle, no object arrays).
 
-Supported values: None, bool, int, float (NaN and infinities too), str, bytes, list,
-tuple, dict (any keys of these types), numpy arrays and scalars, torch tensors.
+Supported values: None, bool, int (of 64 bits: int64 or uint64), float (NaN and
+infinities too), str, bytes, list, tuple, dict (any keys of these types), numpy arrays
+and scalars, torch tensors. A wider int is refused both ways: no value of a1-a3 needs one,
+and a 400-digit int in a reply would only make the trusted side's float conversions raise.
 
 Decoding trusts nothing in a frame: the student's process can write any bytes as its
 reply. What a frame may cost the trusted process is bounded by `DecodeLimits`:
@@ -51,7 +53,8 @@ _LEN = struct.Struct(">Q")
 _ALLOWED_KINDS = set("biufc")
 _DTYPE = re.compile(r"[<>|=]?[biufc][0-9]{1,2}\Z")
 _MAX_NDIM = 32
-_MAX_INT_DIGITS = 4300           # Python's own limit on int(str) (3.11; 3.10.7+)
+_MAX_INT_DIGITS = 20             # 2**64 - 1 has 20
+_INT_MIN, _INT_END = -2**63, 2**64  # int64's least to uint64's greatest
 _SPECIAL_FLOATS = ("nan", "inf", "-inf")
 
 # For the scan of a raw header (scan_header); the pattern is linear in the header's size.
@@ -70,6 +73,8 @@ def _encode(value, buffers):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
+        if not _INT_MIN <= value < _INT_END:
+            raise CodecError(f"cannot send an integer of {len(str(abs(value)))} digits (over 64 bits)")
         return value if abs(value) < 2**53 else {"__int__": str(value)}
     if isinstance(value, float):
         if math.isfinite(value):
@@ -168,8 +173,10 @@ class _Decoder:
     def decode(self, obj, depth=0):
         if depth > self.limits.depth:
             raise CodecError("value nested too deeply")
-        if obj is None or isinstance(obj, (bool, int, float)):
+        if obj is None or isinstance(obj, (bool, float)):
             return obj
+        if isinstance(obj, int):
+            return _int(obj)
         if isinstance(obj, str):
             if len(obj) > self.limits.string_chars:
                 raise CodecError(f"it holds a string of {len(obj)} characters, over the limit "
@@ -216,10 +223,16 @@ class _Decoder:
             return out
         if tag == "__float__" and inner in _SPECIAL_FLOATS:
             return float(inner)
-        if tag == "__int__" and isinstance(inner, str) and 0 < len(inner) <= _MAX_INT_DIGITS \
+        if tag == "__int__" and isinstance(inner, str) and 0 < len(inner) <= _MAX_INT_DIGITS + 1 \
                 and re.fullmatch(r"-?[0-9]+", inner):
-            return int(inner)
+            return _int(int(inner))
         raise CodecError("malformed value")
+
+
+def _int(value):
+    if not _INT_MIN <= value < _INT_END:
+        raise CodecError(f"it holds an integer of {len(str(abs(value)))} digits, over 64 bits")
+    return value
 
 
 def dumps(message):

@@ -8,12 +8,23 @@ from autograder.sandbox import codec
 
 
 @pytest.mark.parametrize("value", [
-    None, True, 0, -3, 2**70, 1.5, float("inf"), "héllo", b"\x00\x01", [1, [2, 3]], (1, "a"),
+    None, True, 0, -3, 2**64 - 1, -2**63, 1.5, float("inf"), "héllo", b"\x00\x01", [1, [2, 3]], (1, "a"),
     {"a": 1, 2: (3.0,), (1, 2): None}, np.float32(2.5), np.int64(7),
 ])
 def test_round_trip_plain_values(value):
     out = codec.loads(codec.dumps(value))
     assert out == value and type(out) is type(value) or isinstance(value, np.generic)
+
+
+@pytest.mark.parametrize("value", [2**64, -2**63 - 1, 10**400])
+def test_integers_over_64_bits_are_refused_both_ways(value):
+    with pytest.raises(codec.CodecError, match="64 bits"):
+        codec.dumps([value])
+    plain = b'{"__int__": "%d"}' % value  # as a forged reply would hold them
+    for header in (plain, b"%d" % value):
+        frame = codec._LEN.pack(len(header)) + header + codec._LEN.pack(0)
+        with pytest.raises(codec.CodecError):
+            codec.loads(frame)
 
 
 def test_nan_round_trips():
@@ -186,6 +197,9 @@ def test_sizes_are_capped():
     {"__ndarray__": 0, "dtype": "<M8", "shape": [1]},
     {"__ndarray__": 0, "dtype": "<f8", "shape": [1], "more": 1},
     {"__int__": "9" * 100_000},                                    # int() of it is quadratic on old 3.10
+    {"__int__": "1" + "0" * 400},                                  # over 64 bits: float() of it raises
+    {"__int__": str(2**64)},
+    {"__int__": str(-2**63 - 1)},
     {"__int__": "1e5"},
     {"__float__": "1" * 1000},
     {"__tuple__": 5},

@@ -7,7 +7,13 @@ from autograder.describe import describe
 
 
 def _number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    """A finite real number that converts to a float (a claim may hold a 400-digit int)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _figure(shown, call):
