@@ -46,6 +46,7 @@ _DECORATORS = {
 }
 _DECORATOR_FACTORIES = {"functools.lru_cache", "dataclasses.dataclass"}  # @lru_cache(maxsize=None)
 _PROPERTY_ACCESSORS = {"setter", "getter", "deleter"}                     # @x.setter
+_WRAP_FUNCTIONS_ONLY = {"classmethod", "staticmethod"}                    # innermost only
 
 # Class attributes Python calls while a class (or a subclass) is being created.
 _CLASS_HOOKS = {"__init_subclass__", "__set_name__", "__mro_entries__", "__prepare__",
@@ -73,7 +74,8 @@ def without_magics(source):
 
 def is_constant(expr):
     """Literals, containers of literals, arithmetic on them, and names (`2 * WINDOW`,
-    `np.float32`): nothing that calls, indexes or builds anything big."""
+    `np.float32`): nothing that calls, indexes or builds anything big. An attribute is read
+    only from a module, checked when it runs (see _ModuleAttributes)."""
     if not all(isinstance(node, _CONSTANT_NODES) for node in ast.walk(expr)):
         return False
     # `9 ** 9 ** 9` would compute for hours: a power or shift takes a small literal
@@ -130,6 +132,25 @@ def _runtime(key, *args):
     return ast.Call(func=ref, args=list(args), keywords=[]) if args else ref
 
 
+class _ModuleAttributes(ast.NodeTransformer):
+    """Each attribute read `a.b` as `__nlpgrade__["attribute"](a, "b", "a.b")`, which reads it
+    only from a module: `Cls.attr` would run a descriptor of the notebook's own class (a
+    classmethod over a property calls the function), so a constant reads no such attribute."""
+
+    def visit_Attribute(self, node):
+        if not isinstance(node.ctx, ast.Load):
+            return node
+        text, base = _shown(node), _shown(node.value)
+        value = self.visit(node.value)
+        return ast.copy_location(_runtime("attribute", value, ast.Constant(value=node.attr),
+                                          ast.Constant(value=text), ast.Constant(value=base)), node)
+
+
+def _guarded(expr):
+    """A constant expression with its attribute reads checked when it runs (see above)."""
+    return ast.fix_missing_locations(_ModuleAttributes().visit(expr))
+
+
 def _literal(expr):
     try:
         ast.literal_eval(expr)
@@ -166,13 +187,19 @@ class _Filter:
             if not all(_names_only(t) for t in node.targets) or not is_constant(node.value):
                 return None
             names = [n for t in node.targets for n in _bound_names(t)]
-            return node if self.may_bind(node, names, scope) else None
+            if not self.may_bind(node, names, scope):
+                return None
+            node.value = _guarded(node.value)
+            return node
         if isinstance(node, ast.AnnAssign):
             if not isinstance(node.target, ast.Name):
                 return None
             if node.value is None:  # a bare `x: int` is a field of a class (dataclass), nothing at top level
                 return node if scope is not None and self.may_bind(node, [node.target.id], scope) else None
-            return node if is_constant(node.value) and self.may_bind(node, [node.target.id], scope) else None
+            if not (is_constant(node.value) and self.may_bind(node, [node.target.id], scope)):
+                return None
+            node.value = _guarded(node.value)
+            return node
         if isinstance(node, ast.Try):  # try: import x / except ImportError: x = None
             return self.try_(node, scope)
         if scope is not None and isinstance(node, ast.Pass):
@@ -217,7 +244,7 @@ class _Filter:
             body = self.block(h.body, scope)
             if body is None:
                 return None
-            handlers.append(ast.ExceptHandler(type=h.type, name=h.name, body=body, lineno=h.lineno,
+            handlers.append(ast.ExceptHandler(type=h.type and _guarded(h.type), name=h.name, body=body, lineno=h.lineno,
                                               col_offset=h.col_offset))
         if any(p is None for p in parts.values()):
             return None
@@ -235,15 +262,24 @@ class _Filter:
 
     # ----- definitions --------------------------------------------------------------
     def decorators(self, node, what):
-        kept = []
+        kept = []  # (decorator as written, its trusted form)
         for dec in node.decorator_list:
             safe = self.decorator(dec)
             if safe is None:
                 self.note(dec, f"the decorator @{_shown(dec)} of {what} was not applied (when grading, "
                                "only staticmethod, classmethod, property, functools' caches and dataclass are)")
             else:
-                kept.append(safe)
-        return kept
+                kept.append((dec, safe))
+        # classmethod and staticmethod wrap only the function itself: over a property (or any
+        # other descriptor) Python 3.9-3.12 chain them, and reading the class's attribute, as
+        # dataclass and ABCMeta do while the class is made, would call the function.
+        for dec, _ in kept[:-1]:
+            if _dotted(dec) in _WRAP_FUNCTIONS_ONLY:
+                self.note(dec, f"the decorator @{_shown(dec)} of {what} was not applied (when grading, "
+                               f"@{_shown(dec)} applies only directly to a function, not over another "
+                               "decorator)")
+        return [safe for dec, safe in kept[:-1] if _dotted(dec) not in _WRAP_FUNCTIONS_ONLY] + [
+            safe for _, safe in kept[-1:]]
 
     def decorator(self, dec):
         """The decorator as a trusted object, or None if it is not one we apply."""
@@ -268,11 +304,15 @@ class _Filter:
         positional = args.posonlyargs + args.args
         deferred = []  # (parameter name, its default expression)
         for i, default in enumerate(args.defaults):
-            if not is_constant(default):
+            if is_constant(default):
+                args.defaults[i] = _guarded(default)
+            else:
                 deferred.append((positional[len(positional) - len(args.defaults) + i].arg, default))
                 args.defaults[i] = _runtime("unset")
         for i, default in enumerate(args.kw_defaults):
-            if default is not None and not is_constant(default):
+            if default is not None and is_constant(default):
+                args.kw_defaults[i] = _guarded(default)
+            elif default is not None:
                 deferred.append((args.kwonlyargs[i].arg, default))
                 args.kw_defaults[i] = _runtime("unset")
         if deferred:
@@ -310,7 +350,7 @@ class _Filter:
             node.keywords = []
         # Each base is checked when the class is defined: a plain class, no enum or other
         # metaclass that would run the body's methods.
-        node.bases = [_runtime("base", b) for b in node.bases]
+        node.bases = [_runtime("base", _guarded(b)) for b in node.bases]
         node.decorator_list = self.decorators(node, f"class {what}")
         body, dropped = [], []
         for s in node.body:
@@ -384,6 +424,17 @@ def _property_accessor(prop, name):
     return getattr(prop, name)
 
 
+def _module_attribute(obj, name, text, base):
+    import types
+
+    # type(obj), never obj.__class__ or another attribute: those could run the notebook's code
+    if issubclass(type(obj), types.ModuleType) or type(obj).__name__ == "_Missing":
+        return getattr(obj, name)  # a library's code (or the importer's note on a missing one)
+    kind = "a class" if issubclass(type(obj), type) else f"a {type(obj).__name__}"
+    raise TypeError(f"{text} was not read: when grading, a constant reads attributes of imported "
+                    f"modules only (like np.float32), and {base} is {kind}, not a module")
+
+
 def _base(cls):
     import abc
 
@@ -406,4 +457,5 @@ def runtime():
         "functools.cached_property": functools.cached_property,
         "dataclasses.dataclass": dataclasses.dataclass,
         "property accessor": _property_accessor, "base": _base, "unset": _Unset(),
+        "attribute": _module_attribute,
     })

@@ -1,14 +1,15 @@
 """a1 notebooks with code that Python runs while defining things: a class body, a
 decorator, a default value, an annotation, a metaclass, a class keyword, a base-class
 expression, __init_subclass__, __set_name__, an enum, `__builtins__` rebound, an except
-clause. Each trick, added to the student template as a student would write it, tries to
-sleep, write a file, print, and define the graded functions from a solution kept in a
-string. None of it may run when grading: no file appears, nothing is printed, grading
-stays short, the template still scores 0, and results.json is valid. The notebook is
-told which cell lost what.
+clause, a classmethod stacked over a property. Each trick, added to the student template
+as a student would write it, tries to sleep, write a file, print, and define the graded
+functions from a solution kept in a string. None of it may run when grading: no file
+appears, nothing is printed, grading stays short, the template still scores 0, and
+results.json is valid. The notebook is told which cell lost what.
 
 Before issue 10 the class body, decorator, default, annotation and metaclass tricks ran
-at grading time (a 3 s sleep and a file write ran; the notebook scored 23/23).
+at grading time (a 3 s sleep and a file write ran; the notebook scored 23/23); before its
+round 2, the classmethod over a property ran, read by a constant `SNEAKY = Sneaky.ran`.
 """
 import ast
 import os
@@ -100,6 +101,16 @@ TRICKS = {
                              "__builtins__ = {'__import__': hooked, '__build_class__': hooked}\n"
                              "import json\nclass Helper:\n    pass\n", "a binding of __builtins__ was not run"),
     "except clause": ("try:\n    import a_package_nobody_has\nexcept take_over('except-clause'):\n    pass\n", None),
+    # round 2: Python 3.9-3.12 chain a classmethod over a property, so reading the class's
+    # attribute calls the function: by a "constant", or by dataclass while it makes the class
+    "classmethod over property": ("class Sneaky:\n    @classmethod\n    @property\n    def ran(cls):\n"
+                                  "        return take_over('classproperty')\n\nSNEAKY = Sneaky.ran\n",
+                                  "Sneaky.ran was not read: when grading, a constant reads attributes of "
+                                  "imported modules only"),
+    "classmethod over property in a dataclass": (
+        "from dataclasses import dataclass\n\n@dataclass\nclass Record:\n    ran: int\n\n"
+        "    @classmethod\n    @property\n    def ran(cls):\n        return take_over('dataclass-classproperty')\n",
+        "the decorator @classmethod of Record.ran was not applied"),
 }
 
 

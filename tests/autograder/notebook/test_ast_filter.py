@@ -121,6 +121,17 @@ def ran(module):
     "class C:\n    p = mark\n    @p.setter\n    def q(self):\n        return 1\ndef f():\n    return 1",
     "X = 9 ** 9 ** 9\nY = 1 << 10 ** 12\ndef f():\n    return 1",
     "import antigravity\nimport this\ndef f():\n    return 1",
+    # round 2: a classmethod over a property calls the function when the class's attribute
+    # is read (Python 3.9-3.12), by a constant, a default, a base, a handler, dataclass or ABCMeta
+    "class S:\n    @classmethod\n    @property\n    def ran(cls):\n        return mark(13)\nSNEAKY = S.ran\ndef f():\n    return 1",
+    "class S:\n    @classmethod\n    @property\n    def ran(cls):\n        return mark(13)\nT: int = S.ran + 1\nclass C:\n    y = S.ran\ndef g(x=S.ran, *, y=S.ran):\n    return 1\ndef f():\n    return 1",
+    "class S:\n    @classmethod\n    @property\n    def ran(cls):\n        return mark(13)\nclass C(S.ran):\n    pass\ndef f():\n    return 1",
+    "class S:\n    @classmethod\n    @property\n    def ran(cls):\n        return mark(13)\ntry:\n    import not_installed_anywhere\nexcept S.ran:\n    pass\ndef f():\n    return 1",
+    "@dataclass\nclass D:\n    ran: int\n    @classmethod\n    @property\n    def ran(cls):\n        return mark(14)\n"
+    "def f():\n    return 1",
+    "class B(abc.ABC):\n    @property\n    @abc.abstractmethod\n    def ran(self):\n        pass\n"
+    "class C(B):\n    @classmethod\n    @property\n    def ran(cls):\n        return mark(15)\n"
+    "def f():\n    return 1",
 ])
 def test_definitions_run_no_student_code_while_defined(run_cells, cell):
     module = run_cells(cell)
@@ -173,6 +184,34 @@ def test_what_2021_notebooks_use_still_works(run_cells):
     assert (c.n, module.Counter.zero(), module.Counter.start, module.Counter.__doc__) == (5, 0, 0, "doc")
     assert module.Pair(1) == module.Pair(1, 2)
     assert issubclass(module.Child, module.Base)
+
+
+def test_constants_read_attributes_of_modules_only_and_say_so(run_cells, capsys):
+    module = run_cells("import numpy as np\nclass S:\n    @classmethod\n    @property\n    def ran(cls):\n"
+                       "        return mark(1)\n    x = 3\n",
+                       "SNEAKY = S.ran\nX = S.x\nDTYPE = np.random.RandomState\nF32 = np.float32\n"
+                       "def f(d=np.float64):\n    return d")
+    shown = capsys.readouterr().out
+    assert ran(module) == []
+    assert "code cell 2, line 3: the decorator @classmethod of S.ran was not applied" in shown
+    assert ("code cell 3, line 1: TypeError: S.ran was not read: when grading, a constant reads "
+            "attributes of imported modules only (like np.float32), and S is a class") in shown
+    assert "code cell 3, line 2: TypeError: S.x was not read" in shown
+    assert not hasattr(module, "SNEAKY") and not hasattr(module, "X")
+    import numpy as np
+    assert (module.DTYPE, module.F32, module.f()) == (np.random.RandomState, np.float32, np.float64)
+    assert module.S().ran == 1 and ran(module) == ["1"]  # still a property of its instances
+
+
+def test_classmethod_and_staticmethod_apply_directly_to_functions_only():
+    plan = plan_cell(2, "class C:\n    @classmethod\n    @functools.lru_cache\n    def f(cls):\n        pass\n"
+                        "    @staticmethod\n    @mystery\n    def g():\n        pass\n"
+                        "    @property\n    @classmethod\n    def h(cls):\n        pass\n")
+    body = plan.statements[0].body
+    assert [len(d.decorator_list) for d in body] == [1, 1, 2]  # g keeps staticmethod: @mystery is off
+    assert plan.notes[0] == ("code cell 2, line 2: the decorator @classmethod of C.f was not applied "
+                             "(when grading, @classmethod applies only directly to a function, not over "
+                             "another decorator)")
 
 
 def test_a_deferred_default_runs_at_each_call_that_leaves_it_out(run_cells):
