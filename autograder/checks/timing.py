@@ -16,7 +16,9 @@ Who else runs. Nothing of the student's: while the reference is timed every proc
 the student's sandbox is stopped (its worker too); before the student is timed all of
 them but the worker are killed (the check reports it), and any process of the sandbox
 that appears while it is timed, or a child whose CPU time the worker collected, voids
-the measurement (see sandbox/processes.py).
+the measurement (see sandbox/processes.py). While the student is timed its worker may
+start no process or thread at all (processes.forbid_new: a child the kernel reaps by
+itself would take its CPU time and its trace with it).
 
 Fixed costs. A request also pays for sending the inputs and building what every run
 shares, which can dwarf one run. So the reference is timed at 1 and at 1 + repeat runs
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..describe import describe
-from ..sandbox import StudentTimeout, SubmissionError
+from ..sandbox import StudentException, StudentTimeout, SubmissionError
 from ..sandbox import processes
 
 CLEARLY = 3  # a ratio this many times over the limit is not noise: no need to look again
@@ -148,8 +150,17 @@ class _Timer:
         group = self.group()
         killed, before = processes.kill_others(group)
         self.killed |= killed
-        outputs, clock = self.student.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
-                                                 timeout=timeout, what=self.what, **self.kwargs)
+        try:
+            outputs, clock = self.student.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
+                                                     timeout=timeout, what=self.what, **self.kwargs)
+        except StudentException as exc:  # a fork or thread refused while timed (processes.forbid_new)
+            if exc.type == "BlockingIOError" or "can't start new thread" in exc.message:
+                raise AssertionError(
+                    f"{self.what}: your code tried to start a process or thread while it was timed "
+                    f"({exc.type}: {exc.message}); none may start then, so that only your function's own "
+                    "time is measured. Time the function alone: no subprocesses, multiprocessing or "
+                    "threads.") from None
+            raise
         after = processes.Group(clock.pid, group.uid, group.exclude).others()
         new = sorted(set(after) - before)
         if new or (clock.children_cpu or 0) > 0:

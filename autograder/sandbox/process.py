@@ -167,6 +167,7 @@ class Sandbox:
         self.stats = CallStats()
         self.proc = None
         self._imported = set()
+        self._sealed = None          # pid of a worker that may start no process (prepare_timed)
         self._import_failures = {}   # module -> SubmissionError raised when importing it
         self._raw_output = bytearray()
         self._raw_dropped = 0
@@ -254,6 +255,7 @@ class Sandbox:
     def kill(self):
         proc, self.proc = self.proc, None
         self._imported = set()
+        self._sealed = None
         if proc is None:
             return None
         try:
@@ -308,6 +310,8 @@ class Sandbox:
         return UnreadableReply(f"{_text(what)}: {who} something the grader cannot read: {reason}")
 
     def _request(self, req, timeout, what, limits=None):
+        if req["op"] not in ("timed", "ping") and self.proc is not None and self._sealed == self.proc.pid:
+            self.kill()  # sealed for timing (prepare_timed): a fresh worker for anything else
         if req["op"] != "ping":  # starting a worker runs no student code: not budgeted
             if self.budget.exhausted():
                 raise BudgetExhausted(f"not run: the grading time budget of {self.budget.total:g} s "
@@ -400,6 +404,17 @@ class Sandbox:
         return the worker's pid."""
         self._ensure_imported(self._probe_imports(probe_source(fn, helpers)))
         self.start()
+        if self.untrusted and self._sealed != self.proc.pid:
+            # from now on this worker starts no process or thread (processes.forbid_new):
+            # sealed before the timing check kills the others, so none can be started
+            # between that and the timed request; replaced before any other request
+            uid, gid = (self.identity.uid, self.identity.gid) if self.identity is not None else (None, None)
+            done = processes.forbid_new(self.proc.pid, uid, gid)
+            if done == "killed":
+                self.kill()
+                raise SubmissionError("your code ended a process of the grader's that prepares the timing "
+                                      "of your function; the grader cannot time it")
+            self._sealed = self.proc.pid
         return self.proc.pid
 
     def timed_runs(self, fn, *args, seeds, helpers=(), timeout=None, what=None, **kwargs):

@@ -189,6 +189,50 @@ def kill(pids):
     _signal(pids, signal.SIGKILL)
 
 
+def forbid_new(pid, uid=None, gid=None):
+    """Let the process `pid` never again start a process or thread: its RLIMIT_NPROC,
+    soft and hard, goes to 0 (the kernel checks it at every fork and clone; its children
+    inherit it). It cannot be raised again without CAP_SYS_RESOURCE, so a worker sealed
+    this way is replaced before it serves anything but timed requests (Sandbox).
+
+    Why: a child that the kernel reaps by itself (SIGCHLD ignored) takes its CPU time
+    with it, in neither the worker's clock nor its children's, and is gone before any
+    listing. `uid`/`gid`: the worker's own, when it runs as a sandbox user. Without
+    CAP_SYS_RESOURCE (a container's root) only that user may change its limits: a child
+    of ours becomes it for the call. Root's own processes ignore the limit.
+
+    Returns "sealed"; "unavailable" where it cannot be done (not Linux, not ours: the
+    other safeguards of timing.py remain); "killed" when the child that was to do it
+    died of a signal (only the sandbox user, that is the student's code, could send it)."""
+    try:
+        import resource
+
+        resource.prlimit(pid, resource.RLIMIT_NPROC, (0, 0))
+        return "sealed"
+    except ProcessLookupError:
+        return "unavailable"
+    except PermissionError:
+        if uid is None or os.geteuid() != 0:
+            return "unavailable"
+    except (ImportError, AttributeError, OSError, ValueError):
+        return "unavailable"
+    child = os.fork()
+    if child == 0:  # only system calls here: the parent may have other threads
+        code = 1
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            resource.prlimit(pid, resource.RLIMIT_NPROC, (0, 0))
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        return "killed"
+    return "sealed" if os.WEXITSTATUS(status) == 0 else "unavailable"
+
+
 def kill_others(group, rounds=100):
     """SIGKILL every process of the group but its worker. Returns (the pids killed, the
     pids of the group other than the worker still there: zombies that wait for their

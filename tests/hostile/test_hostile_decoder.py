@@ -125,3 +125,84 @@ def test_forged_replies_are_the_students_failure(name, honest, tmp_path):
         assert "grader_traceback" not in entry.get("extra_data", {}), entry
     on_disk = strict_results(tmp_path / "results.json")
     assert on_disk == json.loads(json.dumps(res))
+
+
+# A 400-digit integer where a number is wanted (the codec carried ints up to 4300 digits):
+# the trusted side's float conversions raised OverflowError (timing.verify) or TypeError
+# (a1's plot_check), and the test showed "The grader could not check this result".
+BIG_TIMED = '''
+import sys as _s
+
+_w = _s.modules.get("_nlpgrade_worker")
+if _w is not None and not getattr(_w.Worker, "_big", False):
+    _orig = _w.Worker.handle
+
+    def _handle(self, req):
+        if req.get("op") == "timed":
+            return {"ok": True, "value": [[10 ** 400] for _ in req["seeds"]], "output": ""}
+        return _orig(self, req)
+
+    _w.Worker.handle = _handle
+    _w.Worker._big = True
+'''
+
+BIG_PLOT = '''
+def distinct_words(corpus):
+    """The reference's distinct_words; its first call also patches the grader's worker
+    so that the plot probe's report holds a 400-digit integer."""
+    import sys
+    w = sys.modules.get("_nlpgrade_worker")
+    if w is not None and not getattr(w.Worker, "_big", False):
+        orig = w.Worker.handle
+
+        def handle(self, req):
+            if req.get("name") == "plotted":
+                return {"ok": True, "value": {"points": [[10 ** 400, 0.0]], "labels": []}, "output": ""}
+            return orig(self, req)
+
+        w.Worker.handle = handle
+        w.Worker._big = True
+    return _distinct_words_impl(corpus)
+'''
+
+
+def _no_grader_error(res, numbers):
+    for number in numbers:
+        text = output_of(res, number)
+        assert "could not check" not in text, text
+        entry = next(t for t in res["tests"] if t["number"] == number)
+        assert "grader_traceback" not in entry.get("extra_data", {}), entry
+
+
+def test_a_huge_integer_in_timed_replies_is_the_students_failure(honest, tmp_path):
+    with open(f"{A2.reference_dir}/word2vec.py") as f:
+        source = BIG_TIMED + f.read()
+    sub = make_submission(tmp_path / "sub", files={"word2vec.py": source})
+    res = grade(sub, results_path=str(tmp_path / "results.json"))
+    assert_no_gain(res, honest)
+    assert lost(res) == {"4.11", "4.12"}, {n: output_of(res, n)[:300] for n in lost(res)}
+    _no_grader_error(res, {"4.11", "4.12"})
+    # refused by the worker's encoder; a frame written by hand is refused by the decoder
+    assert re.search(r"something the grader cannot read: .*integer of 401 digits.*over 64 bits",
+                     output_of(res, "4.11")), output_of(res, "4.11")
+    assert strict_results(tmp_path / "results.json") == json.loads(json.dumps(res))
+
+
+def test_a_huge_integer_in_the_plot_report_is_the_students_failure(tmp_path):
+    import ast
+
+    a1 = configmod.load("a1")
+    notebook = next(f for f in a1.student_files if f.endswith(".ipynb"))
+    with open(f"{a1.reference_dir}/{notebook}") as f:
+        cells = [c for c in json.load(f)["cells"] if c["cell_type"] == "code"]
+    cell = next("".join(c["source"]) for c in cells if "def distinct_words" in "".join(c["source"]))
+    node = next(n for n in ast.parse(cell).body if isinstance(n, ast.FunctionDef) and n.name == "distinct_words")
+    impl = ast.get_source_segment(cell, node).replace("def distinct_words(", "def _distinct_words_impl(", 1)
+    base = grade(a1.reference_dir, assignment="a1", results_path=str(tmp_path / "base.json"))
+    sub = make_submission(tmp_path / "sub", "a1", patches={notebook: {"distinct_words": impl + "\n\n" + BIG_PLOT}})
+    res = grade(sub, assignment="a1", results_path=str(tmp_path / "results.json"))
+    assert_no_gain(res, base)
+    assert lost(res) == {"1.4", "2.8"}, {n: output_of(res, n)[:300] for n in lost(res)}
+    _no_grader_error(res, {"1.4", "2.8"})
+    assert "cannot read" in output_of(res, "1.4"), output_of(res, "1.4")
+    assert strict_results(tmp_path / "results.json") == json.loads(json.dumps(res))

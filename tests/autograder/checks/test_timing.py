@@ -224,9 +224,47 @@ def work(n):
 
 
 def test_a_process_started_while_timed_voids_the_measurement(boxes):
-    with pytest.raises(AssertionError, match="started other processes while it was timed"):
+    with pytest.raises(AssertionError, match="(started other processes|tried to start a process or thread) "
+                                             "while it was timed"):
         timing.measure(boxes("forks", FORKS_WHILE_TIMED), boxes("fast", FAST), work_timing, 2000, limit=5,
                        trials=3, what="work(n)")
+
+
+# The slow loop run in a child that the kernel reaps by itself: its CPU time would be in
+# neither the worker's clock nor its children's, and it is gone before any listing.
+AUTOREAPED = SLOW + '''
+import os, signal
+_slow = work
+def work(n):
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.write(w, repr(_slow(n)).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        return float(f.read())
+'''
+THREADED = FAST + '''
+import threading
+_fast = work
+def work(n):
+    out = []
+    t = threading.Thread(target=lambda: out.append(_fast(n)))
+    t.start()
+    t.join()
+    return out[0]
+'''
+
+
+@pytest.mark.parametrize("source", [AUTOREAPED, THREADED], ids=["autoreaped_child", "thread"])
+def test_no_process_or_thread_starts_while_timed(boxes, source):
+    student = boxes("spawns", source)
+    assert student.call("m", "work", 100) == 4950.0  # untimed, it may
+    with pytest.raises(AssertionError, match=r"work\(n\): your code tried to start a process or thread "
+                                             "while it was timed"):
+        timing.measure(student, boxes("fast", FAST), work_timing, 20000, limit=5, trials=3, what="work(n)")
+    assert student.call("m", "work", 100) == 4950.0  # a fresh worker serves the next call
 
 
 WRONG = "def work(n):\n    return float(n)\n"

@@ -132,3 +132,34 @@ def test_a_process_whose_stop_is_swallowed_is_killed():
     finally:
         processes.kill(list(group.members()) + [tracer])
         os.waitpid(tracer, 0)
+
+
+FORKS_LATER = ("import os, sys, time\n"
+               "time.sleep(0.5)\n"
+               "try:\n"
+               "    os.fork() or os._exit(0)\n"
+               "    print('forked')\n"
+               "except OSError as exc:\n"
+               "    print('refused', exc.errno)\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_NPROC by prlimit: Linux")
+def test_a_sealed_process_can_start_no_other():
+    """forbid_new works for a worker of a sandbox uid (as root, even without
+    CAP_SYS_RESOURCE) and for one of our own uid (not root); root's own processes
+    ignore the limit, so as root the test needs a sandbox uid."""
+    import subprocess
+
+    from autograder.sandbox.privileges import lease_identity
+
+    identity = lease_identity()  # None unless root
+    uid, gid = (identity.uid, identity.gid) if identity is not None else (None, None)
+    kwargs = dict(user=uid, group=gid, extra_groups=[]) if identity is not None else {}
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", FORKS_LATER], stdout=subprocess.PIPE, text=True, **kwargs)
+        assert processes.forbid_new(proc.pid, uid, gid) == "sealed"
+        out, _ = proc.communicate(timeout=10)
+        assert out.split() == ["refused", "11"], out  # EAGAIN
+    finally:
+        if identity is not None:
+            identity.release()
