@@ -3,6 +3,7 @@ held-out UAS test is lost, with a message that says why."""
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -63,8 +64,40 @@ def test_weights_of_another_model(tmp_path, quick_weights):
     del state["hidden_to_logits_bias"]
     res = graded_public_and_heldout(tmp_path, submission(tmp_path, state=state))
     assert lost(res) == {"2.12"}
-    assert "model.weights does not fit your ParserModel" in output_of(res, "2.12")
+    assert "model.weights does not fit the grader's parser" in output_of(res, "2.12")
     assert "hidden_to_logits_bias" in output_of(res, "2.12")
+
+
+def test_weights_in_another_layout_are_parsed_as_they_are(tmp_path, quick_weights):
+    """A 2021 student's layout: weights stored as nn.Linear stores them (out, in), a bias of
+    shape (1, h), a weight matrix saved as a plain tensor: the reference's parser uses them
+    all the same (by name and number of elements) and the UAS is the one of the weights."""
+    state = torch.load(quick_weights, weights_only=True)
+    state["embed_to_hidden_weight"] = state["embed_to_hidden_weight"].t().contiguous()
+    state["hidden_to_logits_weight"] = state["hidden_to_logits_weight"].t().clone()
+    state["embed_to_hidden_bias"] = state["embed_to_hidden_bias"].reshape(1, -1)
+    state["word_dropout_keep"] = torch.ones(3)  # an extra entry is left alone
+    res = graded_public_and_heldout(tmp_path, submission(tmp_path, state=state))
+    assert not lost(res), {n: output_of(res, n)[:400] for n in lost(res)}
+    assert "parsed by the reference's parser with your weights" in output_of(res, "2.12")
+
+
+def test_fit_state_maps_by_name_and_size():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_probes_a3", f"{A3.tests_dir('public')}/probes_a3.py")
+    probes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probes)
+    fit_state = probes.fit_state
+
+    wanted = {"w": (6, 4), "b": (4,), "u": (4, 3)}
+    state = {"w": np.arange(24.0).reshape(4, 6), "b": np.ones((1, 4)), "u": np.zeros((3, 5)), "x": np.ones(2)}
+    fitted, problems = fit_state(state, wanted)
+    assert fitted["w"].shape == (6, 4) and (fitted["w"] == np.arange(24.0).reshape(4, 6).T).all()
+    assert fitted["b"].shape == (4,) and "x" not in fitted
+    assert problems == ["'u' has shape (3, 5), wanted (4, 3)"]
+    _, problems = fit_state({"w": np.zeros(24), "b": np.zeros(4)}, wanted)  # flat: not a guess
+    assert problems[0] == "'w' has shape (24,), wanted (6, 4)" and "no entry 'u'" in problems[1]
 
 
 def test_a_state_dict_that_is_not_one(tmp_path):

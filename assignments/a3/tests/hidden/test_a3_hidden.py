@@ -2,8 +2,9 @@
 model's parameters, initialisation and outputs, a short training run, and the UAS of the
 submitted model.weights on held-out sentences.
 
-The held-out gold heads are read here, in the trusted process; the sandbox gets only the
-words and tags and sends back the heads it predicts.
+The held-out gold heads are read here, in the trusted process. The submission's sandbox
+only reads model.weights and sends back its tensors; the reference's ParserModel and
+parser predict the held-out heads from them, in the reference's sandbox.
 """
 import os
 
@@ -13,9 +14,9 @@ from autograder import data
 from autograder.checks import source, structure, timing
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
-from probes_a3 import (chosen_sentences, heldout_heads, lookup_timing, model_outputs, model_report,
-                       scripted_parse, short_training, training_losses, training_start,
-                       transition_states)
+from probes_a3 import (chosen_sentences, fit_state, heldout_heads, lookup_timing, model_outputs,
+                       model_report, scripted_parse, short_training, submitted_weights, training_losses,
+                       training_start, transition_states)
 from test_a3_public import check_states, parameter_shapes
 
 HELDOUT = "ud-english-ewt/en_ewt-ud-test.conllu"
@@ -78,6 +79,43 @@ def random_state(rng, n_tokens, dim, n_features, hidden):
             "embed_to_hidden_bias": (rng.standard_normal(hidden) * 0.1).astype(np.float32),
             "hidden_to_logits_weight": (rng.standard_normal((hidden, 3)) * 0.1).astype(np.float32),
             "hidden_to_logits_bias": (rng.standard_normal(3) * 0.1).astype(np.float32)}
+
+
+# the ParserModel's parameters, as the reference and the 2021 course name them
+WEIGHT_NAMES = ("embeddings", "embed_to_hidden_weight", "embed_to_hidden_bias",
+                "hidden_to_logits_weight", "hidden_to_logits_bias")
+MAX_WEIGHT_BYTES = 40 * 1024 * 1024  # what goes on to the reference's sandbox (float32)
+
+
+def submitted_state(reply, fail):
+    """The parameters in what the submission's process sent back from model.weights:
+    numeric arrays under WEIGHT_NAMES, finite, as float32. Anything else fails here
+    (`fail`, the test's), with a message, before the reference's sandbox gets it."""
+    def unfit(why):
+        fail(f"reading your model.weights: {why}")
+
+    if not isinstance(reply, dict) or not all(isinstance(k, str) for k in reply):
+        unfit("what came back is not a state_dict's {name: tensor}")
+    missing = [n for n in WEIGHT_NAMES if n not in reply]
+    if missing:
+        others = ", ".join(repr(k[:60]) for k in sorted(reply)[:12]) or "nothing"
+        unfit(f"model.weights does not fit the grader's parser (the reference's ParserModel): it has no "
+              f"{', '.join(map(repr, missing))} (it has: {others}); wanted the parameters "
+              f"{', '.join(WEIGHT_NAMES)} of the ParserModel run.py trains")
+    state = {}
+    for name in WEIGHT_NAMES:
+        value = reply[name]
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf" or not 1 <= value.ndim <= 2:
+            unfit(f"{name!r} in model.weights is not a vector or matrix of numbers")
+        value = value.astype(np.float32)
+        if not np.isfinite(value).all():
+            unfit(f"{name!r} in model.weights holds NaN or infinite values: the training diverged")
+        state[name] = value
+    size = sum(v.nbytes for v in state.values())
+    if size > MAX_WEIGHT_BYTES:
+        unfit(f"the parameters in model.weights take {size / 2**20:.0f} MiB, over the "
+              f"{MAX_WEIGHT_BYTES / 2**20:.0f} MiB the grader parses with")
+    return state
 
 
 class TestParserHidden(SubmissionTestCase):
@@ -323,21 +361,28 @@ class TestParserHidden(SubmissionTestCase):
             set_score(0)
             self.fail("model.weights is not in your submission: submit the file run.py saves "
                       "(the best dev checkpoint), next to your code")
+        set_score(0)
+        # The submission's process only reads its weights and sends them back; the
+        # reference's ParserModel and parser predict the heads, in the reference's
+        # sandbox, and the gold stays here: nothing the submission runs sees the sentences.
+        reply = self.student.probe(submitted_weights, what="reading your model.weights", timeout=120)
+        state = submitted_state(reply, self.fail)
         gold = heldout_gold()
         sentences = [{"word": w, "pos": p} for w, p, _ in gold]
-        call = f"parsing {len(sentences)} held-out sentences with your model.weights"
-        set_score(0)
-        heads = self.student.probe(heldout_heads, sentences, what=call, timeout=240)
-        # one head (an integer) per word of every sentence, before anything is scored
-        structure.check(heads, [[0] * len(w) for w, _, _ in gold], call, name="what came back")
-        heads = [[int(h) for h in sentence] for sentence in heads]
+        parsed = self.reference_probe(heldout_heads, state, sentences, helpers=(fit_state,), timeout=240)
+        if "unfit" in parsed:
+            self.fail("model.weights does not fit the grader's parser (the reference's ParserModel, "
+                      f"holding your weights, parses the held-out sentences): {parsed['unfit']}. "
+                      "Submit the state_dict of the ParserModel run.py trains (without -d)")
+        heads = [[int(h) for h in sentence] for sentence in parsed["heads"]]
         uas, uas_np = attachment(heads, [h for _, _, h in gold], [p for _, p, _ in gold])
         full, floor = float(self.config.thresholds["uas_full"]), float(self.config.thresholds["uas_floor"])
         points = self.config.points_for("2.12")
         share = min(1.0, max(0.0, (uas - floor) / (full - floor)))
         set_score(round(points * share, 2))
         set_leaderboard_value(round(uas, 2))
-        self.note(f"UAS on {len(gold)} held-out sentences: {uas:.2f} (without punctuation {uas_np:.2f}); "
-                  f"full credit at {full:g} or more, none at {floor:g} or less: {points * share:.2f}/{points}")
+        self.note(f"UAS on {len(gold)} held-out sentences, parsed by the reference's parser with your "
+                  f"weights: {uas:.2f} (without punctuation {uas_np:.2f}); full credit at {full:g} or "
+                  f"more, none at {floor:g} or less: {points * share:.2f}/{points}")
         if share < 1.0:
             self.fail(f"held-out UAS {uas:.2f} is below the {full:g} needed for full credit")

@@ -206,14 +206,12 @@ def training_losses(train_ids, states):
     return losses
 
 
-def heldout_heads(sentences):
-    """Load the submitted model.weights into the submission's ParserModel and parse the
-    sentences (words and tags only): the predicted heads, nothing else, come back."""
+def submitted_weights():
+    """Read the submitted model.weights (torch.load, weights_only) and send its tensors
+    back as plain arrays: data, not verdicts. The held-out sentences never come here; the
+    reference's parser predicts their heads from these weights (see heldout_heads)."""
     import torch
 
-    from utils.parser_utils import build_parser, load_model, predict_heads
-
-    torch.set_num_threads(1)
     try:
         state = torch.load("model.weights", map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -223,9 +221,65 @@ def heldout_heads(sentences):
     if not isinstance(state, dict) or "embeddings" not in state:
         raise ValueError("model.weights holds no state_dict with an 'embeddings' entry; submit the "
                          "file run.py saves with torch.save(model.state_dict(), ...)")
+    return {str(k): v.detach().to(torch.float32).cpu().numpy()
+            for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
+def fit_state(state, wanted):
+    """The submitted arrays `state` laid out as `wanted` ({name: shape}, the reference
+    ParserModel's), and what does not fit. 2021 models differ only in layout: a bias of
+    shape (1, h), a weight stored transposed (nn.Linear's (out, in)); so an entry is
+    matched by name and number of elements, and transposed when that is the wanted shape."""
+    import numpy as np
+
+    fitted, problems = {}, []
+    for name, shape in wanted.items():
+        shape = tuple(shape)
+        if name not in state:
+            problems.append("it has no entry %r (it has: %s)" % (
+                name, ", ".join(repr(k[:60]) for k in sorted(state)[:12]) or "nothing"))
+            continue
+        value = np.asarray(state[name], dtype=np.float32)
+        if value.ndim == 2 and value.shape[::-1] == shape and value.shape != shape:
+            value = value.T
+        if value.size != int(np.prod(shape)) or [n for n in value.shape if n != 1] != \
+                [n for n in shape if n != 1]:
+            problems.append("%r has shape %s, wanted %s" % (name, tuple(value.shape), shape))
+            continue
+        fitted[name] = np.ascontiguousarray(value.reshape(shape))
+    return fitted, problems
+
+
+def heldout_heads(state, sentences):
+    """Run on the reference: the heads its ParserModel, holding the submitted weights
+    `state` (arrays), and its parser code predict for the sentences (words and tags).
+    {"heads": [...]} or, where the weights do not fit the parser, {"unfit": why}."""
+    import numpy as np
+    import torch
+
+    from parser_model import ParserModel
+    from utils.parser_utils import build_parser, predict_heads
+
+    torch.set_num_threads(1)
+    embeddings = state.get("embeddings")
+    if embeddings is None or np.ndim(embeddings) != 2:
+        return {"unfit": "its 'embeddings' is not a matrix (one row per token)"}
     parser = build_parser(reduced=False)
-    try:
-        model = load_model(state, parser)
-    except (RuntimeError, ValueError, KeyError) as exc:
-        raise ValueError("model.weights does not fit your ParserModel: %s" % str(exc)[:600]) from None
-    return predict_heads(parser, model, sentences)
+    n_tokens, dim = np.shape(embeddings)
+    if n_tokens != parser.n_tokens:
+        return {"unfit": "the model's embeddings have %d rows but the parser's vocabulary has %d "
+                         "tokens: it was trained with another vocabulary (debug mode -d uses a "
+                         "smaller one)" % (n_tokens, parser.n_tokens)}
+    bias = state.get("embed_to_hidden_bias")
+    hidden = int(np.size(bias)) if bias is not None else 0
+    if hidden < 1:
+        return {"unfit": "it has no entry 'embed_to_hidden_bias' (or it is empty), so the "
+                         "hidden layer's size is unknown"}
+    model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
+                        n_features=parser.n_features, hidden_size=hidden)
+    wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    fitted, problems = fit_state(state, wanted)
+    if problems:
+        return {"unfit": "; ".join(problems)}
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in fitted.items()})
+    return {"heads": predict_heads(parser, model, sentences)}
