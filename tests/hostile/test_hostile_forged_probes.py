@@ -108,8 +108,7 @@ def _forge_install():
 
     def timed(name, a, k, seeds):
         if name == "lookup_timing":
-            embeddings, words = a[0], a[1]
-            return np.zeros((len(seeds), 5 * words.shape[1] * embeddings.shape[1]))
+            return np.zeros((len(seeds), 2 + int(a[1])))  # the shape and one number per row
         if name == "loss_timing":
             U, rows = a[1], k.get("rows", 3)
             return np.zeros((len(seeds), 1 + U.shape[1] * (rows + 2)))

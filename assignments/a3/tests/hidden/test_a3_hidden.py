@@ -13,11 +13,12 @@ import numpy as np
 from autograder import data
 from autograder.checks import source, structure, timing
 from autograder.checks.arrays import call_text
+from autograder.describe import describe
 from autograder.harness import SubmissionTestCase, graded
 from probes_a3 import (chosen_sentences, fit_state, heldout_heads, lookup_timing, model_outputs,
                        model_report, scripted_parse, short_training, submitted_weights, training_losses,
                        training_start, transition_states)
-from test_a3_public import check_states, parameter_shapes
+from test_a3_public import check_again, check_states, parameter_shapes
 
 HELDOUT = "ud-english-ewt/en_ewt-ud-test.conllu"
 LETTERS = list("abcdefghijklmnopqrstuvwxyz")
@@ -71,6 +72,15 @@ def attachment(pred, gold, tags):
 # forms (F.linear, F.embedding) compute with the student's own parameters and are allowed
 LAYER_MODULES = {"Linear", "LazyLinear", "Bilinear", "Embedding", "EmbeddingBag"}
 REDUCED_TRAIN = 1000  # sentences in load_train_set(reduced=True)
+
+
+def same_dependencies(got, want):
+    """Each sentence's dependencies equal, in any order; False for anything malformed."""
+    try:
+        return len(got) == len(want) and all(sorted(map(tuple, g)) == sorted(map(tuple, w))
+                                             for g, w in zip(got, want))
+    except TypeError:
+        return False
 
 
 def random_state(rng, n_tokens, dim, n_features, hidden):
@@ -142,12 +152,15 @@ class TestParserHidden(SubmissionTestCase):
         sentence = random_words(self.rng, 6)
         transitions = legal_transitions(self.rng, 6)
         call = f"PartialParse({sentence}) then parse_step of {transitions}"
-        got = self.student.probe(transition_states, list(sentence), transitions, what=call)
+        got = self.student.probe(transition_states, list(sentence), transitions, True, what=call)
         if isinstance(got, dict) and isinstance(got.get("sentence_after"), list):
             self.assertEqual(got["sentence_after"], sentence,
                              f"{call} changed the sentence to {got['sentence_after']}: make the buffer a copy")
-        # the reply above is a claim: it counts only with the parse itself right
+        # the reply above is a claim: what counts is that a second PartialParse of the same
+        # list object, in the same call, parses as the reference does (and the first too)
         self.check_states_match(sentence, transitions, call)
+        want = self.reference_probe(transition_states, sentence, transitions)["states"]
+        check_again(call, sentence, transitions, got, want[1:])
 
     @graded("2.3")
     def test_minibatch_parse_random(self):
@@ -155,8 +168,16 @@ class TestParserHidden(SubmissionTestCase):
         at different times, results in input order (against the reference)"""
         sentences = [random_words(self.rng, int(self.rng.integers(1, 12))) for _ in range(9)]
         for batch_size in (1, 2, 4, 9, 30):
-            for mode in ("interleaved", "mixed"):
+            for mode in ("interleaved", "mixed", "batched"):
                 call = call_text("minibatch_parse", sentences, f"<{mode} model>", batch_size)
+                if mode == "batched":  # what credits the batching: the batch sizes below are claims
+                    self.check_parse_matches(sentences, batch_size, mode, call, advice=(
+                        "with the same sentences, a model that does not watch how it is asked gives "
+                        "the reference's parses, so the batching differs from the handout's: this model "
+                        "answers differently from the first call whose batch is not the first "
+                        "min(batch_size, len(sentences)) parses, holds more than batch_size parses, or "
+                        "asks again about a parse before its last transition was applied"))
+                    continue
                 got = self.check_parse_matches(sentences, batch_size, mode, call)
                 batches = got["batches"]
                 # a parse of n words takes 2n transitions, each asked of the model once
@@ -171,19 +192,28 @@ class TestParserHidden(SubmissionTestCase):
                                  f"{call}: the first batch held {batches[0]} parses, "
                                  f"wanted {min(batch_size, len(sentences))}")
 
-    def check_parse_matches(self, sentences, batch_size, mode, call):
+    def check_parse_matches(self, sentences, batch_size, mode, call, again=False, advice=None):
         """minibatch_parse's dependencies equal the reference's (structure first); returns
-        what the student's probe sent back, its structure checked."""
+        what the student's probe sent back, its structure checked. `again`: so do those of a
+        second call on the same list object. `advice`: what a difference means."""
         want = self.reference_probe(scripted_parse, sentences, batch_size, mode)
-        got = self.student.probe(scripted_parse, sentences, batch_size, mode, what=call)
+        got = self.student.probe(scripted_parse, sentences, batch_size, mode, again, what=call)
         shape = dict(want)
         for key in ("batches", "sentences_after"):  # how many batches is the submission's affair,
             if isinstance(got, dict) and isinstance(got.get(key), list):  # the inputs are 2.4's
                 shape[key] = got[key]
+        if again and isinstance(got, dict) and "dependencies_again" in got:
+            shape["dependencies_again"] = got["dependencies_again"]  # checked below, with its own message
         structure.check(got, shape, call)
         for i, (g, w) in enumerate(zip(got["dependencies"], want["dependencies"])):  # lengths checked
             self.assertEqual(sorted(map(tuple, g)), sorted(map(tuple, w)),
-                             f"{call}: sentence {i} {sentences[i]} got {g}, wanted {w}")
+                             f"{call}: sentence {i} {sentences[i]} got {g}, wanted {w}"
+                             + (f"; {advice}" if advice else ""))
+        if again and not same_dependencies(got.get("dependencies_again"), want["dependencies"]):
+            self.fail(f"{call}, then minibatch_parse again on the same list object (a fresh model): the "
+                      f"second call gave {describe(got.get('dependencies_again'))}, wanted {want['dependencies']} "
+                      "as the first time. The first call changed the list of sentences it was given (or a "
+                      "sentence in it): work on a copy")
         batches = got["batches"]
         if not batches or not all(isinstance(b, int) and not isinstance(b, bool) for b in batches):
             self.fail(f"{call}: the model was never asked for a transition, or the batch sizes "
@@ -196,13 +226,11 @@ class TestParserHidden(SubmissionTestCase):
         # lengths all different, so the parses of a batch finish at different times
         sentences = [random_words(self.rng, int(n)) for n in self.rng.permutation(np.arange(2, 9))[:5]]
         call = call_text("minibatch_parse", sentences, "<model>", 2)
-        got = self.student.probe(scripted_parse, sentences, 2, "mixed", what=call)
-        if isinstance(got, dict) and isinstance(got.get("sentences_after"), list):
-            self.assertEqual(got["sentences_after"], sentences,
-                             "minibatch_parse changed the list of sentences it was given (or a sentence "
-                             "in it): work on a copy")
-        # the reply above is a claim: it counts only with the parse itself right
-        self.check_parse_matches(sentences, 2, "mixed", call)
+        got = self.check_parse_matches(sentences, 2, "mixed", call, again=True)
+        # a claim of the student's process, for the message: what counts is the second call above
+        self.assertEqual(got["sentences_after"], sentences,
+                         f"{call} changed the list of sentences it was given (or a sentence in it): "
+                         "work on a copy")
 
     MODEL_CALL = "ParserModel(embeddings of shape (500, 50), n_features=36, hidden_size=200)"
 
@@ -308,10 +336,11 @@ class TestParserHidden(SubmissionTestCase):
         batch = int(self.config.timing.get("batch", 8192))
         dim = int(self.config.timing.get("dimension", 4))
         embeddings = self.rng.standard_normal((5000, dim)).astype(np.float32)
-        words = self.rng.integers(5000, size=(2 * batch, 36)).astype(np.int64)  # each run: a window
         what = f"embedding_lookup on a batch of {batch} x 36 token ids (d={dim})"
-        parts = [("the shape of the result", 2), ("rows of the result (4 drawn at random and the last)", 5 * 36 * dim)]
-        result = timing.measure(self.student, self.reference, lookup_timing, embeddings, words,
+        # each run draws its own ids, and its fingerprint covers every row of the result
+        parts = [("the shape of the result", 2),
+                 ("the projection of a row of the result on a random vector (row number in brackets)", batch)]
+        result = timing.measure(self.student, self.reference, lookup_timing, embeddings, batch, 36,
                                 limit=limit, what=what, parts=parts, trials=3)
         for line in result.notes:
             self.note(line)

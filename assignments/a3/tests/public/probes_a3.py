@@ -5,60 +5,98 @@ utils. The same probe runs on the submission and, in hidden tests, on the refere
 """
 
 
-def transition_states(sentence, transitions):
-    """(stack, buffer, dependencies) after each transition, and the caller's sentence after."""
+def transition_states(sentence, transitions, again=False):
+    """(stack, buffer, dependencies) after each transition, and the caller's sentence after.
+    `again`: then parse the SAME list object a second time ("states_again"), so that a
+    parse that changed the caller's list shows in states the trusted side compares (the
+    "sentence_after" reply alone is a claim of the student's process)."""
     from parser_transitions import PartialParse
 
-    pp = PartialParse(sentence)
-    states = [[list(pp.stack), list(pp.buffer), [list(d) for d in pp.dependencies]]]
-    for transition in transitions:
-        pp.parse_step(transition)
-        states.append([list(pp.stack), list(pp.buffer), [list(d) for d in pp.dependencies]])
-    return {"states": states, "sentence_after": list(sentence)}
+    def parse():
+        pp = PartialParse(sentence)
+        states = [[list(pp.stack), list(pp.buffer), [list(d) for d in pp.dependencies]]]
+        for transition in transitions:
+            pp.parse_step(transition)
+            states.append([list(pp.stack), list(pp.buffer), [list(d) for d in pp.dependencies]])
+        return states
+
+    out = {"states": parse(), "sentence_after": list(sentence)}
+    if again:
+        try:
+            out["states_again"] = parse()
+        except Exception as exc:  # e.g. a shift from the emptied list: said, not raised
+            out["states_again"] = "%s: %s" % (type(exc).__name__, str(exc)[:200])
+    return out
 
 
-def scripted_parse(sentences, batch_size, mode):
+def scripted_parse(sentences, batch_size, mode, again=False):
     """minibatch_parse with a model whose transitions depend only on each parse's state.
 
     The words of a parse (stack, buffer and dependents together) never change, so they
     identify it. Arcs point left (LA) in sentences holding the word "left", else right.
     mode "unidirectional": shift every word, then arcs; "interleaved": an arc as soon as
     two words are on the stack, so sentences finish at different times; "mixed": a legal
-    transition picked by a hash of (the words, stack size, buffer size).
-    Reports the dependencies, the batch sizes the model saw, and the caller's list of
-    sentences after the call (the trusted side compares it with what it sent)."""
+    transition picked by a hash of (the words, stack size, buffer size); "batched": as
+    "mixed" while the model is asked as the handout's algorithm asks it (a first batch of
+    min(batch_size, n) parses, never more than batch_size, no parse asked twice in one
+    state), and from the first call that is not so on, by another hash: the dependencies,
+    which the trusted side compares with the reference's, then show the batching.
+    `again`: minibatch_parse a second time on the SAME list object, with a fresh model
+    ("dependencies_again"): a call that changed its input shows in what it parses next.
+    Also reports the batch sizes the model saw and the caller's list of sentences after
+    the call (claims of this process: messages only)."""
     import zlib
 
     from parser_transitions import minibatch_parse
 
-    batches = []
+    def make_model():
+        batches, seen, off = [], {}, []
 
-    class Model:
-        def predict(self, partial_parses):
-            batches.append(len(partial_parses))
-            out = []
-            for pp in partial_parses:
-                stack, buffer = pp.stack, pp.buffer
-                if not buffer and len(stack) == 1:
-                    raise RuntimeError("the model was asked for a transition of a parse that "
-                                       "had already finished (remove finished parses from the batch)")
-                words = sorted(set(map(str, list(stack) + list(buffer) + [d[1] for d in pp.dependencies])))
-                arc = "LA" if "left" in words and len(stack) > 2 else "RA"
-                if mode == "unidirectional":
-                    out.append("S" if buffer else arc)
-                elif mode == "interleaved":
-                    out.append(arc if len(stack) > 2 or not buffer else "S")
-                else:
-                    legal = (["S"] if buffer else []) + (["LA"] if len(stack) > 2 else []) + \
-                            (["RA"] if len(stack) > 1 else [])
-                    key = "%s|%d|%d" % (" ".join(words), len(stack), len(buffer))
-                    out.append(legal[zlib.crc32(key.encode()) % len(legal)])
-            return out
+        class Model:
+            def predict(self, partial_parses):
+                n = len(partial_parses)
+                if (not batches and n != min(batch_size, len(sentences))) or n > batch_size:
+                    off.append(n)
+                batches.append(n)
+                out = []
+                for pp in partial_parses:
+                    stack, buffer = pp.stack, pp.buffer
+                    if not buffer and len(stack) == 1:
+                        raise RuntimeError("the model was asked for a transition of a parse that "
+                                           "had already finished (remove finished parses from the batch)")
+                    words = sorted(set(map(str, list(stack) + list(buffer) + [d[1] for d in pp.dependencies])))
+                    arc = "LA" if "left" in words and len(stack) > 2 else "RA"
+                    if mode == "unidirectional":
+                        out.append("S" if buffer else arc)
+                    elif mode == "interleaved":
+                        out.append(arc if len(stack) > 2 or not buffer else "S")
+                    else:
+                        legal = (["S"] if buffer else []) + (["LA"] if len(stack) > 2 else []) + \
+                                (["RA"] if len(stack) > 1 else [])
+                        key = "%s|%d|%d" % (" ".join(words), len(stack), len(buffer))
+                        state = (len(stack), len(buffer), len(pp.dependencies))
+                        if seen.get(key) == state:  # asked again before its last answer was applied
+                            off.append(n)
+                        seen[key] = state
+                        if mode == "batched" and off:
+                            key += "|not batched as asked"
+                        out.append(legal[zlib.crc32(key.encode()) % len(legal)])
+                return out
 
-    deps = minibatch_parse(sentences, Model(), batch_size)
-    return {"dependencies": [[list(d) for d in sentence_deps] for sentence_deps in deps],
-            "batches": batches,
-            "sentences_after": [list(s) for s in sentences]}
+        return Model(), batches
+
+    model, batches = make_model()
+    deps = minibatch_parse(sentences, model, batch_size)
+    out = {"dependencies": [[list(d) for d in sentence_deps] for sentence_deps in deps],
+           "batches": batches,
+           "sentences_after": [list(s) for s in sentences]}
+    if again:
+        try:
+            deps = minibatch_parse(sentences, make_model()[0], batch_size)
+            out["dependencies_again"] = [[list(d) for d in sentence_deps] for sentence_deps in deps]
+        except Exception as exc:  # e.g. the model asked about a parse of an emptied sentence
+            out["dependencies_again"] = "%s: %s" % (type(exc).__name__, str(exc)[:200])
+    return out
 
 
 def model_report(embeddings, n_features, hidden, seed):
@@ -93,35 +131,32 @@ def model_outputs(state, words, which):
     return out.numpy()
 
 
-def lookup_timing(embeddings, words, rows=4):
+def lookup_timing(embeddings, batch, n_features=36):
     """For the timing test: a function of a seed that runs ParserModel.embedding_lookup
-    once on a batch of its own (a window of `words`, which holds twice the batch, at an
-    offset drawn from the seed) and returns a fingerprint of its result: its shape, `rows`
-    rows drawn from the seed and the last row. The model, holding `embeddings`, is built once
-    per request: only the lookup is timed. The grader compares each fingerprint with the
-    reference's."""
-    import random
-
+    once on a batch of `batch` x `n_features` token ids of its own, drawn from the seed
+    inside the run (no two runs share ids, so nothing is remembered from one to the next),
+    and returns a fingerprint of the WHOLE result: its shape and the projection of every
+    row on a vector drawn from the seed after the call. The model, holding `embeddings`,
+    is built once per request. The grader compares each fingerprint with the reference's."""
     import numpy as np
     import torch
 
     from parser_model import ParserModel
 
     torch.set_num_threads(1)
-    model = ParserModel(np.asarray(embeddings, dtype=np.float32), n_features=words.shape[1])
-    batch = len(words) // 2
-    ids = torch.from_numpy(words)
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    model = ParserModel(embeddings, n_features=n_features)
+    width = n_features * embeddings.shape[1]
 
     def run(seed):
-        draw = random.Random(seed)
-        start = draw.randrange(len(words) - batch + 1)
-        picked = [draw.randrange(batch) for _ in range(rows)] + [batch - 1]
+        draw = np.random.default_rng(seed)
+        # int32 drawn, then widened: about half the cost of drawing int64 ids directly
+        ids = torch.from_numpy(draw.integers(len(embeddings), size=(batch, n_features), dtype=np.int32)).long()
         with torch.no_grad():
-            out = np.asarray(model.embedding_lookup(ids[start:start + batch]), dtype=float)
-        width = words.shape[1] * embeddings.shape[1]
+            out = np.asarray(model.embedding_lookup(ids), dtype=float)
         if out.shape != (batch, width):  # said to be of the wrong shape, not indexed
-            return np.concatenate(([-1, -1] if out.ndim != 2 else out.shape, np.full(len(picked) * width, np.nan)))
-        return np.concatenate((out.shape, out[picked].ravel()))
+            return np.concatenate(([-1, -1] if out.ndim != 2 else out.shape, np.full(batch, np.nan)))
+        return np.concatenate((out.shape, out @ draw.standard_normal(width)))
 
     return run
 

@@ -11,6 +11,7 @@ Run them with `python -m autograder check` in your assignment folder.
 import numpy as np
 
 from autograder.checks import structure
+from autograder.describe import describe
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
 from probes_a3 import model_outputs, model_report, scripted_parse, transition_states
@@ -88,10 +89,11 @@ def random_weights(rng, n_tokens, dim, n_features, hidden):
             for name, z in parameter_shapes(n_tokens, dim, n_features, hidden).items()}
 
 
-def check_states(call, sentence, transitions, got, wanted):
+def check_states(call, sentence, transitions, got, wanted, advice=""):
     """got: what transition_states returned; wanted: the (stack, buffer, dependencies)
     after each transition. The structure first (the keys, one state per transition, each
-    three lists): an empty or short list of states fails. Then each state exactly."""
+    three lists): an empty or short list of states fails. Then each state exactly.
+    `advice`: said after a state that differs."""
     full = [[["ROOT"], list(sentence), []]] + [[list(w[0]), list(w[1]), [list(d) for d in w[2]]]
                                                for w in wanted]
     if not isinstance(got, dict) or set(got) != {"states", "sentence_after"} \
@@ -103,7 +105,23 @@ def check_states(call, sentence, transitions, got, wanted):
         if [state[0], state[1], state[2]] != want:
             raise AssertionError(
                 f"{call}: after {transitions[:step]} (stack, buffer, dependencies) are "
-                f"{state[0]!r}, {state[1]!r}, {_pairs(state[2])}; wanted {want[0]}, {want[1]}, {_pairs(want[2])}")
+                f"{state[0]!r}, {state[1]!r}, {_pairs(state[2])}; wanted {want[0]}, {want[1]}, {_pairs(want[2])}"
+                + (f": {advice}" if advice else ""))
+
+
+def check_again(call, sentence, transitions, got, wanted):
+    """transition_states(..., again=True): the second PartialParse of the same list object
+    must go through the same states as the first should. This, not the reply's
+    "sentence_after" (a claim of the student's process), shows that parsing left the
+    caller's list alone: a buffer that is the caller's list starts the second parse empty."""
+    call = f"{call}, then a second PartialParse of the same list object and the same transitions"
+    advice = "the first parse changed the sentence list it was given: make the buffer a copy"
+    again = got.get("states_again") if isinstance(got, dict) else None
+    if not (isinstance(again, (list, tuple)) and len(again) == len(transitions) + 1):
+        raise AssertionError(f"{call}: the second parse gave {describe(again)}; wanted "
+                             f"{len(transitions) + 1} states, as the first: {advice}")
+    check_states(call, sentence, transitions, {"states": again, "sentence_after": list(sentence)}, wanted,
+                 advice=advice)
 
 
 def _pairs(deps):
@@ -142,10 +160,13 @@ class TestParserPublic(SubmissionTestCase):
         rename = renaming(self.rng, SENTENCE)
         for sentence in (SENTENCE, renamed(SENTENCE, rename)):
             call = f"PartialParse({sentence}).parse({transitions})"
-            got = self.student.probe(transition_states, sentence, transitions, what=call)
+            got = self.student.probe(transition_states, sentence, transitions, True, what=call)
             if isinstance(got, dict) and isinstance(got.get("sentence_after"), list):  # the clearest message first
                 self.assertEqual(got["sentence_after"], sentence, f"{call} changed the sentence it was given")
             wanted = PARSE_THIS_SENTENCE if sentence is SENTENCE else renamed(PARSE_THIS_SENTENCE, rename)
+            # the claim above credits nothing alone: a second parse of the same list must be right
+            check_again(call, sentence, transitions, got, wanted)
+            got = {k: got[k] for k in ("states", "sentence_after") if k in got}
             check_states(call, sentence, transitions, got, wanted)
             stack, buffer, deps = got["states"][-1]
             self.assertEqual((stack, buffer), (["ROOT"], []), f"{call}: stack {stack}, buffer {buffer} at the end")
