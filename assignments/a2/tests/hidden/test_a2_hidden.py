@@ -156,12 +156,18 @@ class TestWord2vecHidden(SubmissionTestCase):
     def test_sgd_random(self):
         """sgd: random quadratics against the reference"""
         for _ in range(2):
-            x0 = self.rng.standard_normal(5)
-            step, iterations = float(self.rng.uniform(0.01, 0.2)), int(self.rng.integers(5, 30))
+            x0, iterations = self.rng.standard_normal(5), int(self.rng.integers(5, 30))
             scale, shift = self.rng.uniform(0.5, 2.0, 5), self.rng.standard_normal(5)
+            # the k-th call of f returns the gradient times (1 + drift k): x itself shows how
+            # often and in which order sgd called f (the count in the reply is only a claim).
+            # Steps small enough that x stays well away from the minimum, where every sgd meets
+            # (x - shift shrinks by at most about e^-2 in all).
+            step = float(self.rng.uniform(0.3, 1.0)) / (2 * scale.max() * iterations)
+            drift = float(self.rng.uniform(0.2, 1.0)) / iterations
             what = (f"sgd(f=<quadratic>, x0={np.round(x0, 4).tolist()}, step={step:.4f}, "
-                    f"iterations={iterations})")
-            self.assertMatchesReference(sgd_quadratic, x0, step, iterations, scale, shift,
+                    f"iterations={iterations}), where the k-th call of f (k = 0, 1, ...) returns "
+                    f"its gradient times (1 + {drift:.4f} k): call f once per iteration")
+            self.assertMatchesReference(sgd_quadratic, x0, step, iterations, scale, shift, drift,
                                         what=what, names=("x", "calls of f"))
 
     def timing_check(self, name, K=None):

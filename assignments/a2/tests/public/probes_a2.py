@@ -118,16 +118,20 @@ def wrapper_losses(loss_name, points, seed, window=3):
     return losses, grad0
 
 
-def sgd_quadratic(x0, step, iterations, scale, shift):
-    """sgd on f(x) = sum(scale * (x - shift)^2); also counts the calls of f."""
+def sgd_quadratic(x0, step, iterations, scale, shift, drift=0.0):
+    """sgd on f(x) = sum(scale * (x - shift)^2) whose k-th call (k = 0, 1, ...) returns the
+    gradient times (1 + drift * k): with a drift, x itself shows how often and in which order
+    sgd called f (a count made here would only be a claim). The count is returned for the
+    failure message."""
     import numpy as np
     import sgd
 
     calls = [0]
 
     def f(x):
+        k = calls[0]
         calls[0] += 1
-        return float(np.sum(scale * (x - shift) ** 2)), 2 * scale * (x - shift)
+        return float(np.sum(scale * (x - shift) ** 2)), 2 * scale * (x - shift) * (1 + drift * k)
 
     x = sgd.sgd(f, np.array(x0, dtype=float), step, iterations, PRINT_EVERY=10**9)
     return np.asarray(x, dtype=float), calls[0]

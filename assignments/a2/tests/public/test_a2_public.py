@@ -196,23 +196,30 @@ class TestWord2vecPublic(SubmissionTestCase):
 
     @graded("1.6")
     def test_sgd(self):
-        """sgd: five steps on a quadratic; and on a random quadratic"""
+        """sgd: five steps on a quadratic; and on a random quadratic whose gradient drifts with
+        each call of f"""
         call = "sgd(f=lambda x: (sum(x**2), 2*x), x0=[1, -2, 0.5], step=0.1, iterations=5)"
-        x, calls = items(self.student.probe(sgd_quadratic, [1.0, -2.0, 0.5], 0.1, 5, 1.0, 0.0, what=call),
-                         call, ("x", "calls of f"))  # structure first: a forged reply fails here
-        self.assertEqual(calls, 5, f"{call} called f {calls} times, expected 5 (once per iteration)")
-        self.assertClose(x, [0.32768, -0.65536, 0.16384], call)
-        # On f(x) = sum(a (x - c)^2), a step of 0.1 / a moves x - c exactly as a step of 0.1
-        # moves x on sum(x^2): five steps scale x0 - c by 0.32768 / 1, as above.
+        self.check_sgd(call, [1.0, -2.0, 0.5], 0.1, 1.0, 0.0, 0.0, [0.32768, -0.65536, 0.16384])
+        # On f(x) = sum(a (x - c)^2), a step of 0.1 / a moves x - c as a step of 0.1 moves x on
+        # sum(x^2): by a factor 1 - 0.2 per iteration. Here the k-th call of f (k = 0, 1, ...)
+        # returns the gradient times (1 + e k), so the k-th step's factor is 1 - 0.2 (1 + e k),
+        # and calling f more often, or using another call's gradient, moves x elsewhere.
         n = int(self.rng.integers(2, 7))
         a, c = float(self.rng.uniform(0.2, 5.0)), self.rng.uniform(-3, 3, n)
-        x0 = self.rng.uniform(-3, 3, n)
-        call = ("sgd(f=lambda x: (sum(a * (x - c)**2), 2 * a * (x - c)), x0=%s, step=%r, iterations=5) "
-                "with a=%r, c=%s" % (full(x0), 0.1 / a, a, full(c)))
-        x, calls = items(self.student.probe(sgd_quadratic, x0.tolist(), 0.1 / a, 5, a, c, what=call),
-                         call, ("x", "calls of f"))
-        self.assertEqual(calls, 5, f"{call} called f {calls} times, expected 5 (once per iteration)")
-        self.assertClose(x, c + (x0 - c) * (0.32768 / 1.0), call)
+        x0, e = self.rng.uniform(-3, 3, n), float(self.rng.uniform(0.1, 0.3))
+        call = ("sgd(f, x0=%s, step=%r, iterations=5) where the k-th call of f (k = 0, 1, ...) "
+                "returns (sum(a * (x - c)**2), 2 * a * (x - c) * (1 + e * k)), with a=%r, c=%s, e=%r"
+                % (full(x0), 0.1 / a, a, full(c), e))
+        factor = float(np.prod([1 - 0.2 * (1 + e * k) for k in range(5)]))
+        self.check_sgd(call, x0.tolist(), 0.1 / a, a, c, e, c + (x0 - c) * factor)
+
+    def check_sgd(self, call, x0, step, a, c, e, want):
+        x, calls = items(self.student.probe(sgd_quadratic, x0, step, 5, a, c, e, what=call),
+                         call, ("x", "calls of f"))  # structure first: a forged reply fails here
+        if calls != 5:  # the count only explains; x itself shows the calls (f drifts with each)
+            self.fail(f"{call} called f {calls} times, expected 5: call f once per iteration and "
+                      "use the loss and the gradient of that one call")
+        self.assertClose(x, want, call)
 
 
 class TestSamplingPublic(SubmissionTestCase):
