@@ -24,6 +24,7 @@ from autograder import data as datamod
 
 A3 = configmod.load("a3")
 MARK = "LOOKUP-ANSWERED-WITH-GOLD"
+READY = "GOLD-TABLE-INSTALLED"
 HELDOUT = "ud-english-ewt/en_ewt-ud-test.conllu"  # public: UD_English-EWT on GitHub
 
 LOOKUP = r'''
@@ -68,6 +69,7 @@ def _gold_install():
 
     w.Worker.handle = handle
     w.Worker._g = True
+    print("%s: %%d sentences" %% len(_GOLD))
 
 
 _gold_install()
@@ -92,8 +94,8 @@ def template_graded(tmp_path_factory):
 
 def test_a_table_of_public_gold_heads_gains_nothing(tmp_path, template_graded):
     table = gold_table()
-    assert len(table) > 2000  # the attack is real: nearly every sentence is in it
-    sub = forged_template("a3", tmp_path / "lookup", prelude=LOOKUP % (table, MARK, MARK))
+    assert len(table) > 1900  # the attack is real: every distinct held-out sentence is in it
+    sub = forged_template("a3", tmp_path / "lookup", prelude=LOOKUP % (table, MARK, MARK, READY))
     (tmp_path / "lookup" / "model.weights").write_bytes(b"not a model")
     res = grade(sub, assignment="a3", results_path=tmp_path / "results.json")
     strict_results(tmp_path / "results.json")
@@ -102,5 +104,6 @@ def test_a_table_of_public_gold_heads_gains_nothing(tmp_path, template_graded):
     assert scores["2.12"] == 0
     assert all(b.get("value") != 100.0 for b in res.get("leaderboard", []))
     assert "could not be read with torch.load" in output_of(res, "2.12")
-    # the held-out sentences never reached the submission's process
+    # the attack was installed, and the held-out sentences never reached it
+    assert any(f"{READY}: {len(table)} sentences" in t["output"] for t in res["tests"]), "the attack did not run"
     assert not [t["number"] for t in res["tests"] if MARK in t["output"]]

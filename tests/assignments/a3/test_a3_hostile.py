@@ -79,7 +79,7 @@ def test_weights_in_another_layout_are_parsed_as_they_are(tmp_path, quick_weight
     state["word_dropout_keep"] = torch.ones(3)  # an extra entry is left alone
     res = graded_public_and_heldout(tmp_path, submission(tmp_path, state=state))
     assert not lost(res), {n: output_of(res, n)[:400] for n in lost(res)}
-    assert "parsed by the reference's parser with your weights" in output_of(res, "2.12")
+    assert "parsed by the reference's parser with your weights" in output_of(res, "2.12")  # its note
 
 
 def test_fit_state_maps_by_name_and_size():

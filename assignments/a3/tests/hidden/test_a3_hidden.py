@@ -410,8 +410,8 @@ class TestParserHidden(SubmissionTestCase):
         share = min(1.0, max(0.0, (uas - floor) / (full - floor)))
         set_score(round(points * share, 2))
         set_leaderboard_value(round(uas, 2))
-        self.note(f"UAS on {len(gold)} held-out sentences, parsed by the reference's parser with your "
-                  f"weights: {uas:.2f} (without punctuation {uas_np:.2f}); full credit at {full:g} or "
+        self.note(f"UAS on {len(gold)} held-out sentences: {uas:.2f} (without punctuation {uas_np:.2f}), "
+                  f"parsed by the reference's parser with your weights; full credit at {full:g} or "
                   f"more, none at {floor:g} or less: {points * share:.2f}/{points}")
         if share < 1.0:
             self.fail(f"held-out UAS {uas:.2f} is below the {full:g} needed for full credit")
