@@ -99,6 +99,31 @@ def copy_tree(src, dest):
     return str(dest)
 
 
+def neg_sampling_per_word_loop(name="negSamplingLossAndGradient"):
+    """a2's negSamplingLossAndGradient with the right values and a Python loop over the
+    vocabulary (it fails the timing test 4.12), as the source of a function `name`: a
+    known-buggy variant, and the base of the hostile timing attacks."""
+    return f"""
+def {name}(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
+    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
+    loss = 0.0
+    gradCenterVec = np.zeros(centerWordVec.shape)
+    gradOutsideVecs = np.zeros(outsideVectors.shape)
+    for w in range(outsideVectors.shape[0]):
+        z = outsideVectors[w] @ centerWordVec
+        if w == outsideWordIdx:
+            loss -= np.log(sigmoid(z))
+            gradCenterVec += (sigmoid(z) - 1) * outsideVectors[w]
+            gradOutsideVecs[w] += (sigmoid(z) - 1) * centerWordVec
+        n = negSampleWordIndices.count(w)
+        if n:
+            loss -= n * np.log(sigmoid(-z))
+            gradCenterVec += n * sigmoid(z) * outsideVectors[w]
+            gradOutsideVecs[w] += n * sigmoid(z) * centerWordVec
+    return loss, gradCenterVec, gradOutsideVecs
+"""
+
+
 # ----- known-buggy variants (tests/assignments/aN/test_variants.py) ---------------
 def pin_seed(monkeypatch, seed=None):
     """The grading seed of one test: `seed` if given, else $NLPGRADE_SEED (to replay a

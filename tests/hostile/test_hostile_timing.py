@@ -11,7 +11,7 @@ but busy_processes (whose negSampling is not behind the stopped helpers) passed 
 """
 import pytest
 from hostile_support import assert_no_gain, strict_results
-from support import grade, lost, make_submission, output_of
+from support import grade, lost, make_submission, neg_sampling_per_word_loop, output_of
 
 W2V = "word2vec.py"
 TIMING = {"4.11", "4.12"}
@@ -33,25 +33,7 @@ def _naive_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset):
         gradOutsideVecs[w] = d * centerWordVec
     return loss, gradCenterVec, gradOutsideVecs
 
-
-def _neg_loop(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
-    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
-    loss = 0.0
-    gradCenterVec = np.zeros(centerWordVec.shape)
-    gradOutsideVecs = np.zeros(outsideVectors.shape)
-    for w in range(outsideVectors.shape[0]):
-        z = outsideVectors[w] @ centerWordVec
-        if w == outsideWordIdx:
-            loss -= np.log(sigmoid(z))
-            gradCenterVec += (sigmoid(z) - 1) * outsideVectors[w]
-            gradOutsideVecs[w] += (sigmoid(z) - 1) * centerWordVec
-        n = negSampleWordIndices.count(w)
-        if n:
-            loss -= n * np.log(sigmoid(-z))
-            gradCenterVec += n * sigmoid(z) * outsideVectors[w]
-            gradOutsideVecs[w] += n * sigmoid(z) * centerWordVec
-    return loss, gradCenterVec, gradOutsideVecs
-'''
+''' + neg_sampling_per_word_loop("_neg_loop")
 
 HONEST = LOOPS + '''
 

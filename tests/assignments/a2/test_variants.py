@@ -15,7 +15,8 @@ import random
 import pytest
 
 from autograder import config as configmod
-from support import check_variant_result, check_variants_cover, grade, lost, make_submission, pin_seed
+from support import (check_variant_result, check_variants_cover, grade, lost, make_submission,
+                     neg_sampling_per_word_loop, pin_seed)
 
 A2 = configmod.load("a2")
 
@@ -167,25 +168,7 @@ def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, da
 '''
 
 # right values, but every word of the vocabulary is visited
-NEG_PER_WORD_LOOP = '''
-def negSamplingLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
-    negSampleWordIndices = getNegativeSamples(outsideWordIdx, dataset, K)
-    loss = 0.0
-    gradCenterVec = np.zeros(centerWordVec.shape)
-    gradOutsideVecs = np.zeros(outsideVectors.shape)
-    for w in range(outsideVectors.shape[0]):
-        z = outsideVectors[w] @ centerWordVec
-        if w == outsideWordIdx:
-            loss -= np.log(sigmoid(z))
-            gradCenterVec += (sigmoid(z) - 1) * outsideVectors[w]
-            gradOutsideVecs[w] += (sigmoid(z) - 1) * centerWordVec
-        n = negSampleWordIndices.count(w)
-        if n:
-            loss -= n * np.log(sigmoid(-z))
-            gradCenterVec += n * sigmoid(z) * outsideVectors[w]
-            gradOutsideVecs[w] += n * sigmoid(z) * centerWordVec
-    return loss, gradCenterVec, gradOutsideVecs
-'''
+NEG_PER_WORD_LOOP = neg_sampling_per_word_loop()
 
 # ----- word2vec.py: skipgram --------------------------------------------------------
 SKIPGRAM_HEAD = '''
