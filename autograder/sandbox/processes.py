@@ -146,7 +146,7 @@ def _settle(pids, states, timeout_s):
     return pending
 
 
-def stop(group, rounds=100, timeout_s=1.0):
+def stop(group, rounds=100, timeout_s=2.0):
     """SIGSTOP every process of the group, the worker included, until no new one
     appears (a stopped process cannot fork). Returns (the pids stopped, for `resume`;
     the pids that would not stop and were killed instead: a tracer can swallow the
@@ -161,13 +161,30 @@ def stop(group, rounds=100, timeout_s=1.0):
     running = _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
     # stopped is only what stays still: a traced process shows 't' for the moment before
     # its tracer lets it go again; its CPU clock gives it away
-    still = clocks(stopped - running)
-    time.sleep(STILL_S)
-    running |= moved(still)
+    running |= _moving(stopped - running, timeout_s)
     if running:
         _signal(running, signal.SIGKILL)
         _settle(running, ("Z", "X"), timeout_s)
     return stopped - running, running
+
+
+def _moving(pids, timeout_s):
+    """The pids whose CPU clock still advances after `timeout_s` of watching.
+
+    A process shows 'T' as soon as it takes its stop, before it leaves the CPU; on a busy
+    machine it can be preempted just then and finish stopping milliseconds later (and
+    each of its threads stops on its own). So a clock that moved is watched again until
+    it stays still for STILL_S: only one that keeps moving (a tracer letting it go
+    again and again) is running."""
+    deadline = time.monotonic() + timeout_s
+    pending = set(pids)
+    while pending:
+        before = clocks(pending)
+        time.sleep(STILL_S)
+        pending = moved(before)
+        if time.monotonic() >= deadline:
+            break
+    return pending
 
 
 def clocks(pids):
