@@ -48,7 +48,8 @@ def test_hostile_text_is_shown_not_obeyed(honest, tmp_path):
     sub = make_submission(tmp_path / "sub", patches=PATCHES)
     res = grade(sub, results_path=str(tmp_path / "results.json"))
     assert_no_gain(res, honest)
-    assert lost(res) == {"3.2", "5.4"}
+    tests = {t["number"]: t for t in res["tests"]}
+    assert lost(res) == {"3.2", "5.4"}, {n: tests[n]["output"] for n in lost(res) - {"3.2", "5.4"}}
 
     # the table a grader reads: the true score of 3.2, and nothing a terminal would obey
     table = resultsmod.table(res)
