@@ -23,6 +23,10 @@ def cmd_grade(args):
         print(res["output"])
         print()
     print(results.table(res))
+    details = results.reasons(res)
+    if details:  # the table shows the start of each reason; here every one in full
+        print("\nWhat each failed test found:\n")
+        print(details)
     print(f"\nresults written to {args.results}")
     return 0
 

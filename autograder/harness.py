@@ -7,6 +7,7 @@ pytest or unittest (a student running the public checks at home) the submission 
 folder named by $NLPGRADE_SUBMISSION, else the current directory.
 """
 import atexit
+import functools
 import os
 import secrets
 import sys
@@ -20,7 +21,7 @@ from gradescope_utils.autograder_utils.decorators import partial_credit, visibil
 import numpy as np
 
 from . import config as configmod
-from .checks import arrays, structure
+from .checks import arrays, structure, stubs
 from .sandbox import SubmissionError
 
 
@@ -64,6 +65,7 @@ class GradingContext:
         self.student = student
         self.reference = reference
         self.sources = dict(sources) if sources is not None else read_sources(student)
+        self.stubs = _stubs_of(assignment, student, self.sources)
         # Fresh inputs every run unless NLPGRADE_SEED pins them (to reproduce a report).
         if seed is None:
             seed = int(os.environ.get("NLPGRADE_SEED") or secrets.randbelow(2**31))
@@ -73,6 +75,33 @@ class GradingContext:
         for sb in (self.student, self.reference):
             if sb is not None:
                 sb.close()
+
+
+def _stubs_of(assignment, student, sources):
+    """The starter stubs of the submission (checks.stubs), for failure messages only: a
+    problem reading them costs the messages, never the grading."""
+    try:
+        return stubs.for_submission(assignment, student, sources)
+    except Exception:
+        return stubs.Stubs()
+
+
+def _explained(fn):
+    """`fn` with an assertion that comes from a starter stub reworded to say so."""
+    @functools.wraps(fn)
+    def run(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except AssertionError as exc:
+            try:
+                found = getattr(self.context(), "stubs", None)
+                text = found.explain(exc) if found else None
+            except Exception:  # a bug here must not turn the student's failure into ours
+                text = None
+            if text:
+                exc.args = (text,)
+            raise
+    return run
 
 
 _context = None
@@ -109,6 +138,7 @@ def graded(test_number, partial=False, visible=None, leaderboard=None):
     points = assignment.points_for(test_number)
 
     def decorate(fn):
+        fn = _explained(fn)
         fn = gs_number(test_number)(fn)
         fn = (partial_credit(points) if partial else weight(points))(fn)
         if visible:

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import tempfile
+import textwrap
 
 from .describe import unsafe_character, visible
 
@@ -121,7 +122,9 @@ def first_line(text, width=70):
 
 
 def table(results):
-    """The per-test table and the total, as printed by `nlpgrade grade`."""
+    """The per-test table and the total, as printed by `nlpgrade grade`: one compact row
+    per test, whose reason is only the start of the failure's first line (`reasons`
+    prints every failure in full)."""
     tests = results.get("tests", [])
     name_w = min(48, max([4] + [len(visible(t["name"])) for t in tests]))
     rows = [f"{'#':<6} {'test':<{name_w}} {'score':>9}  reason", "-" * (name_w + 40)]
@@ -137,3 +140,23 @@ def table(results):
 
 def _num(x):
     return f"{x:g}"
+
+
+def reasons(results, width=100):
+    """Every failed test's whole output, wrapped to `width` columns, below its number and
+    name; "" when every test passed. The table cuts a reason at its first line and about
+    68 characters, where the part that says what was wrong often comes later."""
+    blocks = []
+    for t in results.get("tests", []):
+        if t.get("status") == "passed":
+            continue
+        text = visible(t.get("output", "")).strip() or "(no reason given)"
+        lines = []
+        for line in text.splitlines():
+            # long lines wrapped, indentation kept (tracebacks, "Your code printed:")
+            indent = "    " + " " * (len(line) - len(line.lstrip(" ")))
+            lines += textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                   break_long_words=True, break_on_hyphens=False) or [""]
+        blocks.append(f"{visible(str(t['number']))} {visible(str(t['name']))} "
+                      f"({_num(t['score'])}/{_num(t['max_score'])}):\n" + "\n".join(lines))
+    return "\n\n".join(blocks)

@@ -15,7 +15,7 @@ import tempfile
 import zipfile
 
 from . import config as configmod
-from . import grading, results
+from . import grading, presubmit, results
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # same files, same zip bytes
 
@@ -81,10 +81,9 @@ def report(assignment, res):
         print()
     print(results.table(res))
     failed = [t for t in res["tests"] if t["status"] != "passed"]
-    detailed = [t for t in failed if len(t.get("output", "").strip().splitlines()) > 1]
-    for t in detailed:
-        print(f"\n{t['number']} {t['name']}:")
-        print("    " + t["output"].strip().replace("\n", "\n    "))
+    if failed:  # the table shows the start of each reason; here every one in full
+        print("\nWhat each failed test found:\n")
+        print(results.reasons(res))
     total = sum(t["max_score"] for t in res["tests"])
     passed = len(res["tests"]) - len(failed)
     print(f"\nPublic checks of {assignment.name}: {res['score']:g}/{total:g} "
@@ -152,6 +151,12 @@ def submit_main(argv=None):
               f"{', '.join(assignment.student_files)}.", file=sys.stderr)
         if os.path.exists(out):  # so nobody uploads it thinking it is new
             print(f"submit: {out} is from an earlier run; it was not updated.", file=sys.stderr)
+        return 1
+    refused = presubmit.problems(folder)  # what the assignment knows the grader would reject
+    if refused:
+        for reason in refused:
+            print(f"submit: {reason}", file=sys.stderr)
+        print("submit: no zip written.", file=sys.stderr)
         return 1
     # A file that does not compile is still packed: the other files can earn points.
     broken = syntax_errors(assignment, folder)

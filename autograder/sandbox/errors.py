@@ -31,6 +31,7 @@ class StudentException(SubmissionError):
 
     def __init__(self, what, type_, message, traceback, function=None):
         self.what, self.type, self.message, self.traceback = what, type_, message, traceback
+        self.function = function  # the innermost function of the submission that ran
         if type_ == "NotImplementedError":
             text = f"{function + '()' if function else what} is not implemented yet (it raises NotImplementedError)"
         elif type_ == "SystemExit":
@@ -47,13 +48,19 @@ class StudentException(SubmissionError):
 class StudentCrashed(SubmissionError):
     """The worker process died during a call: os._exit, a signal, a memory or CPU limit."""
 
-    def __init__(self, what, returncode, output=""):
+    def __init__(self, what, returncode, output="", memory_mb=None, over_mb=None):
+        # memory_mb: the worker's memory limit; over_mb: what it held when the grader
+        # stopped it for going over (sandbox/memory.py), None when it did not
         self.returncode = returncode
-        if returncode is not None and returncode < 0:
+        limit = f" of {memory_mb:g} MB" if memory_mb else ""
+        if over_mb is not None:
+            text = (f"{what}: the process running your code used {over_mb:.0f} MB of memory, over "
+                    f"the memory limit{limit}, and was stopped")
+        elif returncode is not None and returncode < 0:
             sig = -returncode
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
             reason = {"SIGXCPU": "it used up its CPU-time limit",
-                      "SIGKILL": "it was killed (most often: over the memory limit)",
+                      "SIGKILL": f"it was killed (most often: over the memory limit{limit})",
                       "SIGSEGV": "it crashed (segmentation fault)",
                       "SIGXFSZ": "it wrote a file over the size limit"}.get(name, f"it got signal {name}")
             text = f"{what}: the process running your code stopped: {reason}"
