@@ -26,6 +26,7 @@ import json
 import math
 import re
 import struct
+import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -138,8 +139,8 @@ def scan_header(raw, limits=DEFAULT_LIMITS):
 
 
 class _Decoder:
-    def __init__(self, buffers, limits):
-        self.buffers, self.limits = buffers, limits
+    def __init__(self, buffers, limits, intern=False):
+        self.buffers, self.limits, self.intern = buffers, limits, intern
         self.used = set()  # each buffer is decoded at most once: no aliasing
 
     def buffer(self, index):
@@ -181,7 +182,7 @@ class _Decoder:
             if len(obj) > self.limits.string_chars:
                 raise CodecError(f"it holds a string of {len(obj)} characters, over the limit "
                                  f"of {self.limits.string_chars}")
-            return obj
+            return sys.intern(obj) if self.intern else obj
         if isinstance(obj, list):
             return [self.decode(v, depth + 1) for v in obj]
         if not isinstance(obj, dict) or len(obj) == 0:
@@ -274,9 +275,15 @@ def _split(view, limits):
     return raw, buffers
 
 
-def loads(frame, limits=DEFAULT_LIMITS):
+def loads(frame, limits=DEFAULT_LIMITS, intern=False):
     """Decode bytes produced by `dumps` (bytes, bytearray or memoryview). Raises
-    CodecError on anything malformed or over `limits`, whatever the bytes are."""
+    CodecError on anything malformed or over `limits`, whatever the bytes are.
+
+    `intern`: every str of the value (dict keys and strings nested in containers too) is
+    `sys.intern`ed, as the worker decodes requests: a string a student's function receives
+    is then the very object of an equal literal in its code, as the 2021 course's own
+    checks passed them, so 2021's `transition is "S"` works. Never on the trusted side,
+    where interning would only let the student's replies grow the interpreter's table."""
     view = memoryview(frame).cast("B")
     if len(view) > limits.frame_bytes:
         raise CodecError(f"it is {len(view)} bytes, over the limit of {limits.frame_bytes}")
@@ -284,7 +291,7 @@ def loads(frame, limits=DEFAULT_LIMITS):
         raw, buffers = _split(view, limits)
         scan_header(raw, limits)
         header = json.loads(raw.decode("utf-8"))  # strict UTF-8: no UTF-16 header past the scan
-        return _Decoder(buffers, limits).decode(header)
+        return _Decoder(buffers, limits, intern).decode(header)
     except CodecError:
         raise
     except Exception as exc:  # anything else a forged frame provokes is still its fault
@@ -308,8 +315,8 @@ def read_exact(fileobj, n):
     return b"".join(chunks)
 
 
-def read_frame(fileobj, limits=DEFAULT_LIMITS):
+def read_frame(fileobj, limits=DEFAULT_LIMITS, intern=False):
     (n,) = _LEN.unpack(read_exact(fileobj, 8))
     if n > limits.frame_bytes:
         raise CodecError(f"message of {n} bytes exceeds the {limits.frame_bytes}-byte limit")
-    return loads(read_exact(fileobj, n), limits)
+    return loads(read_exact(fileobj, n), limits, intern)

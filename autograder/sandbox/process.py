@@ -25,7 +25,7 @@ from . import codec, processes
 from .errors import (MissingFile, StudentCrashed, StudentException, StudentTimeout,
                      SubmissionError, UnreadableReply, BudgetExhausted)
 from ..describe import call_text
-from . import confine
+from . import confine, memory
 from .privileges import kill_all, lease_identity
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,7 +44,8 @@ _BOOT = (
 _PRIVATE_MODULES = (("_nlpgrade_codec", os.path.join(HERE, "codec.py")),
                     ("_nlpgrade_nbfilter", os.path.join(HERE, "..", "notebook", "ast_filter.py")),
                     ("_nlpgrade_nbimport", os.path.join(HERE, "..", "notebook", "importer.py")),
-                    ("_nlpgrade_confine", os.path.join(HERE, "confine.py")))
+                    ("_nlpgrade_confine", os.path.join(HERE, "confine.py")),
+                    ("_nlpgrade_compat", os.path.join(HERE, "compat.py")))
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Limits:
     call_timeout_s: float = 10.0     # wall clock for one call
     import_timeout_s: float = 20.0   # wall clock for importing one student module
     cpu_s: int = 300                 # CPU seconds for one worker's whole life
-    memory_mb: int = 2048            # address space of the worker
+    memory_mb: int = 2048            # resident memory of the worker and its children (memory.py)
     file_mb: int = 64                # largest file the worker may write
     processes: int = 64              # processes and threads the worker may add
     output_chars: int = 20000        # student output kept per call
@@ -191,7 +192,8 @@ class Sandbox:
         from_worker_r, from_worker_w = os.pipe()
         for fd in (to_worker_w, from_worker_w):
             _widen_pipe(fd)
-        limits = {"cpu_s": self.limits.cpu_s, "memory_mb": self.limits.memory_mb,
+        # the worker's "memory_mb" is its address space: a backstop (memory.py)
+        limits = {"cpu_s": self.limits.cpu_s, "memory_mb": memory.address_space_mb(self.limits.memory_mb),
                   "file_mb": self.limits.file_mb}
         identity = self.identity
         kwargs = {}
@@ -215,6 +217,8 @@ class Sandbox:
             for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
                 os.close(fd)
             raise SandboxStartError(f"could not start the sandbox worker in {self.workdir}: {exc}") from None
+        memory.oom_first(self.proc.pid)
+        self._memory = memory.Watch(self.proc.pid, self.limits.memory_mb)
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._to = os.fdopen(to_worker_w, "wb")
@@ -269,8 +273,18 @@ class Sandbox:
                 pass
         os.close(self._from)
         code = proc.wait()
+        self._memory.stop()
         self._drain.join(timeout=2)
         return code
+
+    def _runs_on(self, grace_s=1.0):
+        """Whether the worker still runs `grace_s` after its pipe closed (a process that
+        is exiting closes its pipes just before the kernel reports its exit)."""
+        try:
+            self.proc.wait(timeout=grace_s)
+            return False
+        except subprocess.TimeoutExpired:
+            return True
 
     def close(self):
         self.kill()
@@ -329,8 +343,12 @@ class Sandbox:
             self.kill()
             raise StudentTimeout(f"{_text(what)} timed out after {timeout:g} s") from None
         except (EOFError, BrokenPipeError):
+            watch = self._memory
+            closed = self._runs_on()  # else it exited: its own status, not our kill's
             code = self.kill()
-            raise StudentCrashed(_text(what), code, self.raw_output()) from None
+            raise StudentCrashed(_text(what), None if closed else code, self.raw_output(),
+                                 memory_mb=self.limits.memory_mb, over_mb=watch.over_mb,
+                                 pipe_closed=closed) from None
         except codec.CodecError as exc:  # the worker, or student code posing as it, sent junk
             self.kill()
             raise self._unreadable(req, what, exc) from None

@@ -30,8 +30,9 @@ try:  # loaded by file path under a private name, so a student module named code
     import _nlpgrade_codec as codec
     import _nlpgrade_nbimport as notebooks
     import _nlpgrade_confine as confine
+    import _nlpgrade_compat as compat
 except ImportError:  # imported normally (tests of the worker itself)
-    from autograder.sandbox import codec, confine
+    from autograder.sandbox import codec, compat, confine
     from autograder.notebook import importer as notebooks
 
 
@@ -193,6 +194,7 @@ def main():
     # compile-time warnings (`x is "literal"` in the 2021 starter) are about the source,
     # not behaviour: shown in a test's "Your code printed" they would blame the student
     warnings.filterwarnings("ignore", category=SyntaxWarning)
+    compat.install()  # numpy 1.x names 2021 code imports (numpy 2 removed them); here only
     worker = Worker(settings["workdir"], settings.get("output_chars", 20000))
     apply_limits(settings.get("limits", {}))
     # tempfile's folder, private to this sandbox (TMPDIR points into the staging folder)
@@ -206,7 +208,8 @@ def main():
     codec.write_frame(outbox, {"confinement": status})
     while True:
         try:
-            req = codec.read_frame(inbox)
+            # strings interned: student code may test them with `is` against its literals
+            req = codec.read_frame(inbox, intern=True)
         except EOFError:
             return
         reply = worker.handle(req)

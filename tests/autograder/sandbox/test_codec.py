@@ -293,3 +293,38 @@ def test_an_unreadable_reply_is_the_students_failure(tmp_path):
         assert sb.call("replies", "big", 10, reply_limits=small).shape == (10,)
     finally:
         sb.close()
+
+
+def test_the_workers_decoding_interns_every_string():
+    """`intern=True` (the worker's requests): strings at any depth, dict keys too, are the
+    interned objects, so a student's `transition is "LA"` holds as with the course's literals."""
+    import sys
+
+    word = "".join(["L", "A"])  # built at run time: equal to the literal, not the same object
+    value = [word, (word, {word: [word]}), {"k": word}]
+    frame = codec.dumps(value)
+    plain, interned = codec.loads(frame), codec.loads(frame, intern=True)
+    assert plain == interned == value
+    assert plain[0] is not sys.intern(word)  # the trusted side's decoding leaves them alone
+    key = next(iter(interned[1][1]))
+    for s in (interned[0], interned[1][0], key, interned[1][1][key][0], interned[2]["k"]):
+        assert s is sys.intern("LA")
+    with pytest.raises(codec.CodecError, match="string of"):  # the limits still come first
+        codec.loads(codec.dumps(["x" * 50]), codec.DecodeLimits(string_chars=10), intern=True)
+
+
+STRINGS = '''
+def is_literal(transitions, by_key):
+    return [t is "LA" or t is "RA" or t is "S" for t in transitions] + [k is "LA" for k in by_key]
+'''
+
+
+def test_strings_reach_student_code_as_its_literals(tmp_path):
+    from autograder.sandbox import Sandbox
+
+    (tmp_path / "strings.py").write_text(STRINGS)
+    sb = Sandbox(str(tmp_path), untrusted=False, student_files={"strings.py"})
+    try:
+        assert sb.call("strings", "is_literal", ["S", "LA", "RA"], by_key={"LA": 1}) == [True] * 4
+    finally:
+        sb.close()
