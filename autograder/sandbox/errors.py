@@ -48,19 +48,29 @@ class StudentException(SubmissionError):
 class StudentCrashed(SubmissionError):
     """The worker process died during a call: os._exit, a signal, a memory or CPU limit."""
 
-    def __init__(self, what, returncode, output="", memory_mb=None, over_mb=None):
+    def __init__(self, what, returncode, output="", memory_mb=None, over_mb=None, pipe_closed=False):
         # memory_mb: the worker's memory limit; over_mb: what it held when the grader
-        # stopped it for going over (sandbox/memory.py), None when it did not
+        # stopped it for going over (sandbox/memory.py), None when it did not;
+        # pipe_closed: the worker still ran when its reply pipe closed (the grader then
+        # stopped it: its SIGKILL says nothing about memory)
         self.returncode = returncode
+        self.pipe_closed = pipe_closed
         limit = f" of {memory_mb:g} MB" if memory_mb else ""
         if over_mb is not None:
             text = (f"{what}: the process running your code used {over_mb:.0f} MB of memory, over "
                     f"the memory limit{limit}, and was stopped")
+        elif pipe_closed:
+            text = (f"{what}: the process running your code closed the pipe it answers the grader on, "
+                    "while it was still running (does your code close file descriptors, e.g. "
+                    "os.close or os.closerange, or replace sys.stdin/stdout at the OS level?); "
+                    "the grader stopped it")
         elif returncode is not None and returncode < 0:
             sig = -returncode
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            killed = (f"it was killed, most often because it used more than the {memory_mb:g} MB memory limit"
+                      if memory_mb else "it was killed (most often: over the memory limit)")
             reason = {"SIGXCPU": "it used up its CPU-time limit",
-                      "SIGKILL": f"it was killed (most often: over the memory limit{limit})",
+                      "SIGKILL": killed,
                       "SIGSEGV": "it crashed (segmentation fault)",
                       "SIGXFSZ": "it wrote a file over the size limit"}.get(name, f"it got signal {name}")
             text = f"{what}: the process running your code stopped: {reason}"
