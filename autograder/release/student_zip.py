@@ -17,6 +17,8 @@ folder exactly as it grades the repository (config.for_test_file makes a2/ the r
 Nothing here decides what is secret: leaks.check inspects the result.
 """
 import ast
+import functools
+import importlib.metadata
 import json
 import os
 import re
@@ -31,10 +33,23 @@ ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Instructor tools: they build or run the grader's own artifacts and are no use to students.
 ENGINE_EXCLUDED = ("release/", "batch.py", "emulate.py", "vectors/sgns.py", "vectors/cli.py",
                    "vectors/corpus.py", "vectors/evaluate.py")
-# The shipped engine imports these unconditionally (torch only when a tensor crosses the
-# sandbox boundary, so it is not listed); pytest runs the public tests; scipy is for the
-# word vectors' evaluation (vectors/keyed.py).
-ENGINE_REQUIREMENTS = ("gradescope-utils", "jsonschema", "numpy", "pytest", "scipy")
+# Every third-party module the shipped engine imports is required, except these, which it
+# imports only when the assignment needs them: name -> whether `assignment_imports` (the
+# third-party modules of the starter code and tests) and `notebook` (the zip holds one)
+# say it is needed. A student's venv then never fetches torch for a numpy assignment.
+ENGINE_CONDITIONAL = {
+    "torch": lambda assignment_imports, notebook: "torch" in assignment_imports,  # tensors cross
+    "nbformat": lambda assignment_imports, notebook: notebook,  # the worker reads the notebook
+}
+# Run by the student, never imported: pytest (a plain `pytest` runs the public tests).
+TOOLS = ("pytest",)
+# What opens a notebook; a notebook assignment's student requirements must pin one.
+NOTEBOOK_APPS = ("notebook", "jupyterlab")
+# Per assignment, optional: lines added to the student's requirements.txt (pins of tools
+# the grader does not need, such as Jupyter; pip options such as an extra index), and
+# text added to the README's set-up section.
+EXTRA_REQUIREMENTS = "student-requirements.txt"
+EXTRA_SETUP = "student-setup.md"
 
 CONFTEST = '''\
 # For a plain `pytest`: import the grading engine bundled here, and check the files of
@@ -148,17 +163,32 @@ def _handout(assignment):
 # ----- requirements.txt ------------------------------------------------------------
 def pinned(root):
     """{normalized name: pin line} of the repository's requirements.txt."""
-    pins = {}
     with open(os.path.join(root, "requirements.txt")) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                pins[_normalize(re.split(r"[=<>!~;\[ ]", line)[0])] = line
-    return pins
+        return {name: line for name, line in _pins(f)}
+
+
+def _pins(lines):
+    """(normalized name, line) of each requirement line, comments and pip options left out."""
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            yield _normalize(re.split(r"[=<>!~;\[ ]", line)[0]), line
 
 
 def _normalize(name):
-    return name.lower().replace("_", "-")
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def distribution(module):
+    """The (normalized) distribution that installs a top-level module: sklearn ->
+    scikit-learn, yaml -> pyyaml, as installed here; the module's own name otherwise."""
+    found = _distributions().get(module)
+    return _normalize(found[0] if found else module)
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions():
+    return importlib.metadata.packages_distributions()
 
 
 def imported_packages(sources):
@@ -181,26 +211,62 @@ def notebook_code(data):
     return "\n".join(code for code in map(without_magics, sources) if code is not None)
 
 
-def requirements(assignment, files, top):
-    """Pins for the engine and for what the assignment's own code imports (so torch only
-    when the template or the public tests use it)."""
-    code = {p: data for p, (data, _) in files.items()
-            if p.endswith(".py") and not p.startswith(top + "autograder/")}
-    code.update({p: notebook_code(data).encode("utf-8") for p, (data, _) in files.items()
-                 if p.endswith(".ipynb")})
-    # Modules of the starter folder itself (word2vec, utils, probes_a2, autograder ...).
+def third_party_imports(files, top):
+    """({module: [paths]} imported by the assignment's own code (starter code, notebooks,
+    public tests), the same for the bundled engine), leaving out the standard library and
+    the zip's own modules (word2vec, utils, probes_a2, autograder, the engine's private
+    `_nlpgrade_*` aliases ...)."""
+    code = {p: data.decode("utf-8") for p, (data, _) in files.items() if p.endswith(".py")}
+    code.update({p: notebook_code(data) for p, (data, _) in files.items() if p.endswith(".ipynb")})
     local = {p[len(top):].split("/")[0].removesuffix(".py") for p in files}
     local |= {os.path.splitext(os.path.basename(p))[0] for p in code}
-    third_party = {n for n in imported_packages((p, d.decode("utf-8")) for p, d in code.items())
-                   if n not in sys.stdlib_module_names and n not in local}
+    own, engine = {}, {}
+    for path, text in code.items():
+        where = engine if path.startswith(top + "autograder/") else own
+        for name in imported_packages([(path, text)]):
+            if name not in sys.stdlib_module_names and name not in local \
+                    and not name.startswith("_nlpgrade_"):
+                where.setdefault(name, []).append(path)
+    return own, engine
+
+
+def extra_requirements(assignment):
+    """The lines of assignments/aN/student-requirements.txt (none if there is no such file)."""
+    path = os.path.join(assignment.folder, EXTRA_REQUIREMENTS)
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        return [line.rstrip() for line in f if line.strip()]
+
+
+def requirements(assignment, files, top):
+    """Pins for what the zip's code imports, engine included (torch only when the starter
+    code or the public tests use it, nbformat only with a notebook), pytest, and the
+    assignment's extra lines (Jupyter, a wheel index)."""
+    own, engine = third_party_imports(files, top)
+    notebook = any(p.endswith(".ipynb") for p in files)
+    wanted_modules = set(own) | {n for n in engine if n not in ENGINE_CONDITIONAL}
+    wanted_modules |= {n for n, needed in ENGINE_CONDITIONAL.items() if needed(set(own), notebook)}
+    wanted = {distribution(n) for n in wanted_modules} | set(TOOLS)
     pins = pinned(assignment.root)
-    wanted = {_normalize(n) for n in third_party} | set(ENGINE_REQUIREMENTS)
     unknown = sorted(n for n in wanted if n not in pins)
     if unknown:
         raise ReleaseError(f"{assignment.name} imports {', '.join(unknown)}, which "
                            "requirements.txt does not pin")
+    extra = extra_requirements(assignment)
+    for name, line in _pins(extra):
+        if name in pins and pins[name] != line:
+            raise ReleaseError(f"assignments/{assignment.name}/{EXTRA_REQUIREMENTS} pins {line}, "
+                               f"requirements.txt {pins[name]}: keep one version")
+    extra_names = {name for name, _ in _pins(extra)}
+    if notebook and not extra_names & set(NOTEBOOK_APPS):
+        raise ReleaseError(f"{assignment.name} hands out a notebook, but "
+                           f"assignments/{assignment.name}/{EXTRA_REQUIREMENTS} pins no "
+                           f"Jupyter ({' or '.join(NOTEBOOK_APPS)}) to open it with")
     lines = [f"# Packages for {assignment.name}: `python -m pip install -r requirements.txt`",
-             "# (Python 3.10 or 3.11)."] + [pins[n] for n in sorted(wanted)]
+             "# (Python 3.10 or 3.11)."] + [pins[n] for n in sorted(wanted - extra_names)]
+    if extra:
+        lines += [f"# For working on {assignment.name} (the grader does not need these):"] + extra
     return "\n".join(lines) + "\n"
 
 
@@ -216,6 +282,19 @@ def readme(assignment, config, files, top):
     provided = ", ".join(f"`{t}`" for t in code)
     data_text = ("\nThe data the assignment needs is in `data/` (see the handout for its "
                  "source and license).\n") if config.get("public_data") else ""
+    setup_text = _extra_setup(assignment)
+    notebooks = [f for f in assignment.student_files if f.endswith(".ipynb")]
+    notebook_text = "".join(f"""
+Open the notebook with Jupyter (installed by `requirements.txt`), from this folder with
+the venv active:
+
+```sh
+jupyter notebook {nb}
+```
+
+Run its cells as you go. Save it before you check or submit: the grader reads the saved
+`{nb}` (its code cells; their outputs are not graded).
+""" for nb in notebooks)
     return f"""# {name}: {assignment.title}
 
 Read `handout.md` first: it describes the assignment and how it is graded.
@@ -231,6 +310,8 @@ python3 -m venv .venv
 python -m pip install -r requirements.txt
 ```
 
+Use this venv (`. .venv/bin/activate` in each new terminal) for everything below.
+{setup_text}
 ## Work
 
 Fill in the parts marked `YOUR CODE HERE` in:
@@ -240,7 +321,7 @@ Fill in the parts marked `YOUR CODE HERE` in:
 The rest ({provided}) is provided.
 The grader uses its own copy of the provided modules, so changes you make to them are
 not graded.
-{data_text}
+{notebook_text}{data_text}
 ## Check and submit
 
 Run these from this folder:
@@ -254,3 +335,12 @@ python -m autograder submit   # runs the public checks, then writes {name}-submi
 is missing. Upload `{name}-submission.zip` to Gradescope. The public checks are a subset
 of the grading: hidden tests run after you submit.
 """
+
+
+def _extra_setup(assignment):
+    """assignments/aN/student-setup.md, for the README's set-up section ("" if none)."""
+    path = os.path.join(assignment.folder, EXTRA_SETUP)
+    if not os.path.isfile(path):
+        return ""
+    with open(path) as f:
+        return "\n" + f.read().strip() + "\n"
