@@ -4,6 +4,9 @@ Each variant is the reference notebook with one function replaced in its code ce
 Together they fail every graded test at least once. A 2021-style notebook (sklearn's
 TruncatedSVD, top-level work the grader must not run) keeps full marks.
 """
+import importlib.util
+import os
+import sys
 
 import pytest
 
@@ -153,11 +156,33 @@ def test_variants_cover_every_graded_test():
     check_variants_cover(VARIANTS, TEST_FUNCTIONS, A1)
 
 
+# What a variant's failure must say (the hint follows the direction of the error).
+HINTS = {"window crosses documents": {"2.3": "too many: does the window run across documents?"}}
+
+
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch):
     patches, expected = VARIANTS[name]
     res, seed = grade_variant(patches, tmp_path, monkeypatch)
     check_variant_result(res, name, expected, TEST_FUNCTIONS, seed)
+    outputs = {t["number"]: t["output"] for t in res["tests"]}
+    for number, hint in HINTS.get(name, {}).items():
+        assert hint in outputs[number], (seed, outputs[number])
+
+
+def test_the_boundary_hint_follows_the_direction_of_the_error():
+    """2.3: a count too low is a window cut short, not one running across documents."""
+    hidden = os.path.join(A1.folder, "tests", "hidden", "test_a1_hidden.py")
+    sys.path.insert(0, os.path.join(A1.folder, "tests", "public"))
+    try:
+        spec = importlib.util.spec_from_file_location("a1_hidden_for_hint", hidden)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    low, high = module.boundary_hint(1, 3, 4), module.boundary_hint(2, 1, 4)
+    assert low.startswith("too few") and "across documents" not in low and "within 4 positions" in low
+    assert high.startswith("too many") and "across documents" in high
 
 
 def test_a_2021_style_notebook_keeps_full_marks(tmp_path, monkeypatch):

@@ -50,6 +50,17 @@ def aligned(got, want):
     return got * signs
 
 
+def boundary_hint(got, want, window):
+    """What a wrong count at a document's edge suggests, by the direction of the error:
+    too many pairs come from windows that run into the next document; too few from
+    windows cut short of the document's own first and last words."""
+    if got > want:
+        return ("too many: does the window run across documents? Each document's window stops at "
+                "its own <START> and <END>")
+    return (f"too few: does the window reach every word within {window} positions of the centre, up to "
+            "and including the document's own <START> and <END>, in every document?")
+
+
 class TestExploringWordVectorsHidden(SubmissionTestCase):
     longMessage = False  # the message alone, without unittest's "np.False_ is not true :"
 
@@ -91,7 +102,7 @@ class TestExploringWordVectorsHidden(SubmissionTestCase):
             for a, b in ((END, START), ("beta", "gamma"), ("gamma", "delta"), ("beta", START)):
                 got, want = got_M[got_index[a], got_index[b]], want_M[want_index[a], want_index[b]]
                 self.assertEqual(got, want, f"{call}: M[{a!r}, {b!r}] is {got:g}, wanted {want:g}: "
-                                            "does the window run across documents?")
+                                            + boundary_hint(got, want, window))
             counts_match(call, got_M, got_index, want_M, want_index)
 
     def one_document(self, length, vocabulary=25):
