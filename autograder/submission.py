@@ -100,6 +100,10 @@ def collect(path, wanted, scratch, starter=()):
         if len(matches) > 1:
             sub.notes.append(f"{want}: several copies found; graded {matches[0]}, ignored "
                              + ", ".join(matches[1:]))
+    for want in wanted:
+        if want.endswith(".ipynb"):
+            sub.notes += notebook_notes(want, sub.files.get(want), top,
+                                        [p for p in available if p.endswith(".ipynb")])
     used = {os.path.relpath(p, top).replace(os.sep, "/") for p in sub.files.values()}
     starter = set(starter)
     ignored = [p for p in available if p not in used and p not in starter
@@ -108,6 +112,43 @@ def collect(path, wanted, scratch, starter=()):
         shown = ", ".join(ignored[:10]) + (f" and {len(ignored) - 10} more" if len(ignored) > 10 else "")
         sub.notes.append(f"not graded (not part of this assignment): {shown}")
     return sub
+
+
+def notebook_notes(want, graded, top, notebooks):
+    """Notes when the upload holds several notebooks and the choice may be the wrong one:
+    the graded notebook is still the starter (its functions are stubs, checks.stubs)
+    while another notebook writes them; or none has the wanted name."""
+    from .checks import stubs  # it reads source only; imported here to keep this module light
+
+    def functions_of(rel):
+        text = stubs.read_limited(os.path.join(top, rel))
+        if text is None:
+            return {}, set()
+        found = stubs.functions(stubs.code_cells(text))
+        return found, {s.name for s in stubs.Stubs.analyse({want: text}).stubs}
+
+    if graded is None:
+        if len(notebooks) > 1:
+            return [f"{want}: not found, and several other notebooks are in your upload "
+                    f"({', '.join(notebooks[:5])}): name the one to grade {want}"]
+        return []
+    graded_rel = os.path.relpath(graded, top).replace(os.sep, "/")
+    others = [p for p in notebooks if p != graded_rel]
+    if not others:
+        return []
+    _, unwritten = functions_of(graded_rel)
+    if not unwritten:
+        return []
+    notes = []
+    for rel in others[:5]:
+        defined, their_stubs = functions_of(rel)
+        written = sorted(n for n in unwritten if n in defined and n not in their_stubs)
+        if written:
+            notes.append(f"graded {graded_rel}, where {', '.join(sorted(unwritten))} "
+                         f"{'is' if len(unwritten) == 1 else 'are'} still the starter stub; your upload also "
+                         f"holds {rel}, which writes {', '.join(written)}: to have that one graded, name "
+                         f"it {want} (or upload only that notebook)")
+    return notes
 
 
 def copy_provided(source_dir, provided, dest):

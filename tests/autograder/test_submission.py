@@ -3,6 +3,7 @@ import zipfile
 
 import pytest
 
+from autograder import config as configmod
 from autograder.submission import SubmissionProblem, collect, safe_unzip, stage
 
 WANTED = ["word2vec.py", "sgd.py"]
@@ -81,3 +82,39 @@ def test_a_single_renamed_notebook_is_taken_two_are_not(tmp_path):
     (up / "Copy of exploring_word_vectors.ipynb").write_text("{}")
     sub = collect(str(up), ["exploring_word_vectors.ipynb"], str(tmp_path / "s2"))
     assert sub.missing == ["exploring_word_vectors.ipynb"]
+
+
+def test_the_starter_graded_beside_a_written_notebook_is_named(tmp_path):
+    """Two notebooks in a zip: the one with the graded name is the unfilled starter, the
+    other writes the functions. The note says which was graded and how to switch."""
+    a1 = configmod.load("a1")
+    nb = "exploring_word_vectors.ipynb"
+    starter = open(os.path.join(a1.template_dir, nb), "rb").read()
+    written = open(os.path.join(a1.reference_dir, nb), "rb").read()
+    zpath = tmp_path / "up.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        z.writestr(f"hw/{nb}", starter)
+        z.writestr("hw/exploring_word_vectors_done.ipynb", written)
+    sub = collect(str(zpath), [nb], str(tmp_path / "s1"))
+    note = next(n for n in sub.notes if "still the starter stub" in n)
+    assert note.startswith(f"graded hw/{nb}, where ") and "distinct_words" in note
+    assert "hw/exploring_word_vectors_done.ipynb, which writes compute_co_occurrence_matrix, distinct_words" in note
+    assert f"name it {nb}" in note
+
+    # the other way round, or two starters: nothing to say
+    for graded, other in ((written, starter), (starter, starter)):
+        with zipfile.ZipFile(zpath, "w") as z:
+            z.writestr(f"hw/{nb}", graded)
+            z.writestr("hw/exploring_word_vectors_done.ipynb", other)
+        sub = collect(str(zpath), [nb], str(tmp_path / "s2"))
+        assert not any("starter stub" in n for n in sub.notes), sub.notes
+
+
+def test_several_notebooks_none_with_the_graded_name_are_listed(tmp_path):
+    up = tmp_path / "up"
+    up.mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (up / name).write_text("{}")
+    sub = collect(str(up), ["exploring_word_vectors.ipynb"], str(tmp_path / "s"))
+    assert sub.missing == ["exploring_word_vectors.ipynb"]
+    assert any("several other notebooks" in n and "a.ipynb, b.ipynb" in n for n in sub.notes), sub.notes
