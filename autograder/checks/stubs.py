@@ -224,8 +224,8 @@ class Stubs:
                 return None
             return (f"{stub.name} is still the starter stub: write your code {WHERE}, in place "
                     f"of `raise NotImplementedError`.\n{text}")
-        mentioned = self._mentioned(text)
-        direct = [s for s in self.stubs if not s.raises and s.name in mentioned]
+        called = self._mentioned(text)
+        direct = [s for s in self.stubs if not s.raises and s.name in called]
         if direct:
             names = " and ".join(s.name for s in direct)
             verb = "is" if len(direct) == 1 else "are"
@@ -234,13 +234,21 @@ class Stubs:
             return (f"{names} {verb} still the starter stub: nothing is written {WHERE}, the body is "
                     f"the starter's. Write the function there."
                     + (f"\nWhat the test saw: {seen}" if seen else ""))
-        used = self._used_by(mentioned)
-        if used:
-            users = ", ".join(sorted(mentioned))
-            return (f"{' and '.join(s.name for s in used)} {'is' if len(used) == 1 else 'are'} still the "
-                    f"starter stub (nothing written {WHERE}), and {users} uses it: write it "
+        # named in passing (an argument: `wrapper(skipgram, ...)`), else used by what was called
+        needed = [s for s in self.stubs if not s.raises and self._named_in(s.name, text)] or self._used_by(called)
+        if needed:
+            users = ", ".join(sorted(called))
+            return (f"{' and '.join(s.name for s in needed)} {'is' if len(needed) == 1 else 'are'} still the "
+                    f"starter stub (nothing written {WHERE}), and this test{' of ' + users if users else ''} "
+                    f"needs {'it' if len(needed) == 1 else 'them'}: write {'it' if len(needed) == 1 else 'them'} "
                     f"first.\n{text}")
         return None
+
+    def _named_in(self, name, text):
+        """Whether the message names the function at all (a word, not a call)."""
+        bare = name.rsplit(".", 1)[-1]
+        words = [name] + ([bare] if "." not in name or self._unique(bare) else [])
+        return any(re.search(rf"(?<![\w.]){re.escape(w)}(?!\w)", text) for w in words)
 
     def _mentioned(self, text):
         """Functions of the submission the message names as called (`f(`, `C.m(`, `C(`
