@@ -22,11 +22,12 @@ import tempfile
 import threading
 
 from . import data as datamod
-from . import harness
+from . import harness, preflight
 from .sandbox import Budget, Sandbox
 from .sandbox.errors import SubmissionError
-from .sandbox.privileges import (become_subreaper, give_to, kill_all, kill_leftovers,
-                                 lease_identity, protect_private_paths, sweep_files)
+from .sandbox.privileges import (become_subreaper, give_to, holds_grader_secrets, kill_all,
+                                 kill_leftovers, lease_identity, protect_private_paths,
+                                 sweep_files)
 from .submission import Submission, SubmissionProblem, all_files, collect, stage
 
 DISK_MB = 512         # bytes a grading may add to its staging folder (weights, plots, scratch)
@@ -192,6 +193,10 @@ class Session:
                             os.path.join(self.scratch, "student"))
         stage_data(a, student_dir)
         self.identity = lease_identity()  # this grading's own uid (None unless root)
+        # Said once, here, rather than as a failure of every test:
+        preflight.check_runtime(self.identity)  # can that uid start this Python?
+        if not holds_grader_secrets(a.root):  # a student's folder: is its venv complete?
+            preflight.check_packages(a.root)
         if self.identity is not None:
             become_subreaper()
         protect_private_paths(a.root, self.identity)

@@ -15,7 +15,7 @@ import tempfile
 import zipfile
 
 from . import config as configmod
-from . import grading, presubmit, results
+from . import grading, preflight, presubmit, results
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # same files, same zip bytes
 
@@ -29,7 +29,12 @@ def load_assignment(folder):
     if not os.path.isfile(path):
         raise Refusal(f"there is no config.json in {folder}. Run this from your assignment "
                       "folder (the one with handout.md and config.json), or pass --folder.")
-    return configmod.load_file(path, root=folder)
+    assignment = configmod.load_file(path, root=folder)
+    try:  # an incomplete venv, or a Python the sandbox user cannot run: say so once
+        preflight.check(folder)
+    except preflight.EnvironmentProblem as exc:
+        raise Refusal(str(exc)) from None
+    return assignment
 
 
 def missing_files(assignment, folder):

@@ -27,6 +27,7 @@ import sys
 from .. import data as datamod
 from .. import templates
 from ..notebook.ast_filter import without_magics
+from ..preflight import EXTRAS_MARK
 from . import ReleaseError, read_tree
 
 ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -266,7 +267,8 @@ def requirements(assignment, files, top):
     lines = [f"# Packages for {assignment.name}: `python -m pip install -r requirements.txt`",
              "# (Python 3.10 or 3.11)."] + [pins[n] for n in sorted(wanted - extra_names)]
     if extra:
-        lines += [f"# For working on {assignment.name} (the grader does not need these):"] + extra
+        # preflight.py stops at this line: `check` needs only what is above it
+        lines += [f"{EXTRAS_MARK} {assignment.name} (the grader does not need these):"] + extra
     return "\n".join(lines) + "\n"
 
 

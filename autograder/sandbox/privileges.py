@@ -20,6 +20,7 @@ import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -228,13 +229,26 @@ def private_paths(root):
     return [p for p in paths if os.path.isdir(p)]
 
 
+def holds_grader_secrets(root):
+    """Whether `root` is the grader's tree (a checkout, /autograder/source): it holds a
+    reference or hidden tests. A student's assignment folder (the unpacked student zip)
+    holds neither: its data/, .git and the rest are the student's own."""
+    if os.path.isdir(os.path.join(root, "solutions")):
+        return True
+    assignments = os.path.join(root, "assignments")
+    return os.path.isdir(assignments) and any(
+        os.path.isdir(os.path.join(assignments, a, "tests", "hidden")) for a in os.listdir(assignments))
+
+
 def protect_private_paths(root, identity):
     """As root, make the grader's private folders unreadable to everyone else.
 
     Only permissions change (git does not track them). On Gradescope setup.sh does the
     same to /autograder/source; here it covers a root run from a checkout. A folder whose
-    mode cannot change (a read-only mount) is left to the kernel layer (confine.py)."""
-    if identity is None:
+    mode cannot change (a read-only mount) is left to the kernel layer (confine.py).
+    A student's own folder (`check` run as root) is never touched: nothing in it is
+    secret, and its permissions are the student's."""
+    if identity is None or not holds_grader_secrets(root):
         return []
     protected = []
     for path in private_paths(root):
@@ -309,3 +323,78 @@ def kill_leftovers(identity, rounds=50):
                     os.waitpid(pid, 0)
                 except ChildProcessError:
                     pass
+
+
+# ----- can the sandbox user run this Python? ----------------------------------------
+def runtime_paths():
+    """{path: what it is} the sandbox worker needs to start: the interpreter (as called
+    and as resolved), its standard library, its packages, libpython, and the engine."""
+    import sysconfig
+
+    engine = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = {os.path.abspath(sys.executable): "the Python interpreter",
+             os.path.realpath(sys.executable): "the Python interpreter"}
+    for key, what in (("stdlib", "Python's standard library"), ("platstdlib", "Python's standard library"),
+                      ("purelib", "the installed packages"), ("platlib", "the installed packages")):
+        path = sysconfig.get_paths().get(key)
+        if path and os.path.isdir(path):
+            paths.setdefault(path, what)
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        lib = os.path.join(sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_config_var("LDLIBRARY") or "")
+        if os.path.isfile(lib):
+            paths.setdefault(lib, "libpython")
+    paths.setdefault(engine, "the grading engine")
+    return paths
+
+
+def closed_to_others(path):
+    """Why a user who is neither owner nor group member cannot reach `path` ("/root is
+    drwx------"), judged from permission bits; None when it can. A folder must be
+    enterable and readable, a file readable (and runnable when it is a program)."""
+    path = os.path.abspath(path)
+    parts = path.split(os.sep)
+    for i in range(1, len(parts)):
+        folder = os.sep.join(parts[:i]) or os.sep
+        try:
+            mode = os.stat(folder).st_mode
+        except OSError:
+            return None  # gone: not ours to judge
+        if not mode & stat.S_IXOTH:
+            return f"{folder} is {stat.filemode(mode)}: other users cannot enter it"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) or mode & stat.S_IXUSR else 0)
+    if mode & need != need:
+        return f"{path} is {stat.filemode(mode)}: other users cannot read it"
+    return None
+
+
+def blocked_runtime(identity):
+    """["what (path): why"] the sandbox user of `identity` cannot reach among
+    `runtime_paths`; [] when it can (or when there is no identity: we are not root).
+
+    The permission bits say what may be wrong; an interpreter started as that user
+    confirms it (an ACL or a capability may allow more than the bits), so a working
+    setup is never refused."""
+    if identity is None:
+        return []
+    suspects = {path: (what, why) for path, what in runtime_paths().items()
+                if (why := closed_to_others(path))}
+    if not suspects:
+        return []
+    probe = ("import os, sys\n"
+             "for p in sys.argv[1:]:\n"
+             "    try:\n"
+             "        os.listdir(p) if os.path.isdir(p) else open(p, 'rb').close()\n"
+             "    except OSError:\n"
+             "        print(p)\n")
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-S", "-c", probe, *suspects],
+                              user=identity.uid, group=identity.gid, extra_groups=[], cwd="/",
+                              stdin=subprocess.DEVNULL, capture_output=True, env={}, timeout=30)
+        failed = set(proc.stdout.decode(errors="replace").splitlines()) if proc.returncode == 0 else set(suspects)
+    except (OSError, subprocess.SubprocessError):  # the interpreter itself cannot be run
+        failed = set(suspects)
+    return [f"{what} ({path}): {why}" for path, (what, why) in suspects.items() if path in failed]

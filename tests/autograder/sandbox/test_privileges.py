@@ -180,3 +180,21 @@ def test_private_paths_lose_every_bit_for_others(tmp_path):
         assert str(root / rel) in protected
         assert os.stat(root / rel).st_mode & 0o077 == 0, rel
     assert os.stat(root / "assignments/a2/tests/public").st_mode & 0o005  # public stays public
+
+
+@needs_root
+def test_a_students_folder_has_nothing_of_the_graders_to_protect(tmp_path):
+    """`check` run as root in the unpacked student zip: its data/ (public data), a .git
+    the student made, are the student's own; their modes stay."""
+    root = tmp_path / "a2"
+    for rel in ("data", ".git", "dist", "tests/public", "autograder"):
+        (root / rel).mkdir(parents=True)
+        os.chmod(root / rel, 0o755)
+    identity = lease_identity()
+    try:
+        assert protect_private_paths(str(root), identity) == []
+        assert {os.stat(root / rel).st_mode & 0o777 for rel in ("data", ".git", "dist")} == {0o755}
+        (root / "solutions").mkdir()  # a reference beside it: the grader's tree after all
+        assert str(root / "data") in protect_private_paths(str(root), identity)
+    finally:
+        identity.release()
