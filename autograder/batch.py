@@ -51,15 +51,30 @@ _load_lock = threading.Lock()
 
 
 # ----- the export ------------------------------------------------------------------
+STATE_MARK = ".nlpgrade-batch-state"  # in every state folder: never a submission
+
+
+def is_state_folder(path):
+    """A batch's own state folder (per-submission results and logs), whichever CSV name
+    made it: marked since it was made, or, from before the mark, NAME.results beside
+    NAME.csv."""
+    if os.path.exists(os.path.join(path, STATE_MARK)):
+        return True
+    name = os.path.basename(os.path.normpath(path))
+    return name.endswith(".results") and os.path.isfile(
+        os.path.join(os.path.dirname(os.path.normpath(path)), name[:-len(".results")] + ".csv"))
+
+
 def find_submissions(folder, exclude=None):
-    """Names of the submission folders in an export, sorted."""
+    """Names of the submission folders in an export, sorted: not hidden folders, not
+    our own state folders (this run's, or an earlier run's with another --csv)."""
     exclude = os.path.realpath(exclude) if exclude else None
     found = []
     for name in sorted(os.listdir(folder)):
         path = os.path.join(folder, name)
         if name.startswith(".") or name in SKIP_DIRS or not os.path.isdir(path):
             continue
-        if os.path.realpath(path) == exclude:  # our own state folder, when it sits inside
+        if os.path.realpath(path) == exclude or is_state_folder(path):
             continue
         found.append(name)
     return found
@@ -420,6 +435,8 @@ def _main(argv=None):
     csv_path = os.path.abspath(args.csv or os.path.join(export, "regrade.csv"))
     state_dir = os.path.splitext(csv_path)[0] + ".results"
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    with open(os.path.join(state_dir, STATE_MARK), "w") as f:  # see is_state_folder
+        f.write("nlpgrade batch results and logs, not a submission\n")
     if os.geteuid() == 0:  # no sandbox uid may read other students' code, names or results
         for path in (export, os.path.join(export, METADATA), state_dir):
             if os.path.exists(path):

@@ -164,7 +164,7 @@ def test_rerun_skips_finished_submissions(graded_export):
     assert "4 of 4 submissions already graded" in proc.stderr
     assert {p.name: p.stat().st_mtime_ns for p in state.glob("*.json")} == before
     assert (export / "regrade.csv").read_text() == csv_before
-    assert seconds < 15, seconds  # about 1 s: no grading, only reading four results files
+    # nothing was graded (the results files are untouched); no bound on seconds: load can reach any
     print(f"\nrerun skipping 4: {seconds:.2f} s")
 
 
@@ -248,7 +248,8 @@ def test_a_grader_that_crashes_floods_or_hangs_spoils_only_its_own_row(tmp_path,
     assert rows["normal"]["total"] == rows["normal"]["max"] != "0"
     for sub in ("crash", "flood", "hang"):
         assert rows[sub]["total"] == "0" and rows[sub]["max"] == rows["normal"]["max"]
-    assert float(rows["hang"]["seconds"]) < 8 + 5
+    # given its 8 s, then stopped: far under its 600 s sleep (no tighter bound: load can reach it)
+    assert 8 <= float(rows["hang"]["seconds"]) < 300
     flood_log = export / "regrade.results" / "flood.log"
     assert batch.LOG_LIMIT <= flood_log.stat().st_size < batch.LOG_LIMIT + 1024
     assert "more bytes of output were cut" in flood_log.read_text()
@@ -256,7 +257,7 @@ def test_a_grader_that_crashes_floods_or_hangs_spoils_only_its_own_row(tmp_path,
     grandchild, scratch = pid_file.read_text().split()
     assert not alive(int(grandchild))  # the hang's own child went with it
     assert not os.path.exists(scratch)  # and so did its scratch folder
-    assert seconds < 30
+    assert seconds < 300  # the batch did not wait for the hang (600 s) or its grandchild
 
 
 def test_metadata_reading_is_tolerant(tmp_path):
@@ -280,6 +281,20 @@ def test_submission_folders_exclude_our_state_and_stray_entries(tmp_path):
     (tmp_path / "submission_metadata.yml").write_text("")
     assert batch.find_submissions(tmp_path, exclude=tmp_path / "regrade.results") == \
         ["submission_10", "submission_2"]
+
+
+def test_a_run_with_another_csv_never_grades_an_earlier_runs_state(graded_export, tmp_path):
+    """Run twice on one export, the second time with --csv elsewhere: the first run's
+    regrade.results/ sits among the submissions and must not be graded as one."""
+    export, _, _ = graded_export
+    assert (export / "regrade.results" / batch.STATE_MARK).is_file()
+    assert batch.find_submissions(export, exclude=tmp_path / "grades.results") == \
+        ["submission_101", "submission_102", "submission_103", "submission_104"]
+    # a state folder from before the mark: NAME.results beside NAME.csv
+    (tmp_path / "old.results").mkdir()
+    (tmp_path / "old.csv").write_text("")
+    (tmp_path / "submission_7.results").mkdir()  # no CSV beside it: a submission after all
+    assert batch.find_submissions(tmp_path) == ["submission_7.results"]
 
 
 def test_usage_errors():
