@@ -20,7 +20,15 @@ def test_grade_prints_a_table_and_writes_results(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "1.1" in proc.stdout and "Total" in proc.stdout and "0/13" in proc.stdout
     assert "not implemented yet" in proc.stdout
-    results.validate(json.loads(out.read_text()))
+    res = json.loads(out.read_text())
+    results.validate(res)
+    # below the compact table, every failed test's whole reason, for instructors too
+    table, _, below = proc.stdout.partition("What each failed test found:")
+    assert "sigmoid is still the starter stub" in table and "in place of" not in table  # rows stay compact
+    for t in res["tests"]:
+        assert f"{t['number']} {t['name']} (0/{t['max_score']:g}):" in below
+    assert "sigmoid is still the starter stub: write your code where it says YOUR CODE HERE, in place of" in below
+    assert "sigmoid() is not implemented yet (it raises NotImplementedError)" in below
 
 
 def test_grade_zip_with_hidden_tests(tmp_path):

@@ -49,6 +49,25 @@ def test_table_lists_every_test_and_the_total():
     assert text.splitlines()[-1].split()[-1] == "2/3"
 
 
+def test_reasons_show_every_failure_whole_and_wrapped_below_the_table():
+    long_reason = ("gradCenterVec is [0.1, 0.2, 0.3], expected [0.4, 0.5, 0.6]; first mismatch at index 0: "
+                   "got 0.1, expected 0.4 (3 of 3 values differ)")
+    res = results.build([results.test_entry("naive softmax", "1.2", 0, 2, long_reason + "\n\nYour code printed:\nhi"),
+                         results.test_entry("sigmoid", "1.1", 1, 1, "a passing test's note"),
+                         results.test_entry("skipgram", "1.4", 0, 1, "")], 0.5)
+    table = results.table(res)
+    assert "first mismatch" not in table  # the row stays compact
+    text = results.reasons(res, width=60)
+    lines = text.splitlines()
+    assert lines[0] == "1.2 naive softmax (0/2):"
+    assert all(len(line) <= 60 for line in lines[1:])
+    assert " ".join(" ".join(lines[1:5]).split()).startswith(long_reason)  # all of it, in order
+    assert "    Your code printed:" in lines and "    hi" in lines
+    assert "a passing test's note" not in text and "1.4 skipgram (0/1):\n    (no reason given)" in text
+    assert results.reasons(results.build([results.test_entry("sigmoid", "1.1", 1, 1)], 0.1)) == ""
+    assert "\x1b" not in results.reasons(results.build([results.test_entry("x", "1", 0, 1, "\x1b[2Jx")], 0.1))
+
+
 # ----- student text in outputs ----------------------------------------------------------
 ANSI_REDRAW = "\x1b[1A\x1b[2K\r1.1    sigmoid    1/1\x1b[0m"  # moves up and rewrites the row
 BIDI = "loss \u202eevil\u202c \u2066x\u2069 \u200f"

@@ -57,6 +57,10 @@ def test_student_zip_end_to_end(unpacked, tmp_path):
     proc = run(unpacked, "check")
     assert proc.returncode == 1, proc.stderr
     assert "not implemented yet" in proc.stdout and "0/13" in proc.stdout
+    # every reason whole below the table; no starter at hand in the student's folder, the
+    # functions that always raise are still named as the starter stubs
+    assert "What each failed test found:" in proc.stdout
+    assert "sigmoid is still the starter stub: write your code where it says YOUR CODE HERE" in proc.stdout
 
     # the reference's files: every public check passes
     add_reference(unpacked)
@@ -80,7 +84,7 @@ def test_student_zip_end_to_end(unpacked, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert graded.returncode == 0, graded.stderr
     res = json.loads(results.read_text())
-    assert res["score"] == sum(t["max_score"] for t in res["tests"]) == 42
+    assert res["score"] == sum(t["max_score"] for t in res["tests"]) == configmod.load("a2").total_points
 
     # a missing file: refused, nothing new written
     os.remove(unpacked / "sampling.py")
