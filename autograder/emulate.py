@@ -32,6 +32,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 
@@ -183,6 +184,50 @@ def check_results(path):
     return res
 
 
+class RunOutput:
+    """Our standard output while run_autograder runs (its output and the engine's go to
+    our file descriptor 1), passed through line by line and kept, so that `main` prints
+    the results table only when the grader did not, and drops the grader's "results
+    written to ROOT/..." line when the temporary root is about to be removed."""
+
+    def __init__(self, removed_root=None):
+        self.removed_root = removed_root
+        self.lines, self._saved, self._thread = [], None, None
+
+    def start(self):
+        sys.stdout.flush()
+        self._saved = os.dup(1)
+        read, write = os.pipe()
+        os.dup2(write, 1)
+        os.close(write)
+        self._thread = threading.Thread(target=self._pump, args=(read, self._saved), daemon=True)
+        self._thread.start()
+
+    def _pump(self, read, out):
+        with os.fdopen(read, "rb") as pipe:
+            for raw in pipe:
+                line = raw.decode("utf-8", "replace")
+                self.lines.append(line)
+                if not (self.removed_root and line.startswith("results written to ")
+                        and self.removed_root in line):
+                    os.write(out, raw)
+
+    def stop(self):
+        """Give file descriptor 1 back (again: a no-op)."""
+        if self._saved is None:
+            return
+        sys.stdout.flush()
+        os.dup2(self._saved, 1)  # the pipe's last writer here: the pump sees its end
+        self._thread.join(timeout=10)  # unless a process left behind still holds it
+        if not self._thread.is_alive():  # else it still writes there: leave it open
+            os.close(self._saved)
+        self._saved = None
+
+    def shown(self, text):
+        """Whether `text` (a table) was already printed, as a whole."""
+        return text.strip() in "".join(self.lines)
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="nlpgrade emulate",
@@ -206,13 +251,16 @@ def main(argv=None):
             print(f"nlpgrade emulate: {path} does not exist", file=sys.stderr)
             return 2
     root = tempfile.mkdtemp(prefix="nlpgrade-emulate-")
+    output = RunOutput(removed_root=None if args.keep else root)
     try:
         old = os.umask(0o077)  # the upload and metadata: not for the sandbox's eyes
         try:
             layout(args.autograder_zip, os.path.abspath(args.submission), root)
         finally:
             os.umask(old)
+        output.start()
         path = emulate(root, setup=args.setup, timeout=args.timeout)
+        output.stop()
         res = check_results(path)
         if args.results:
             os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
@@ -221,12 +269,14 @@ def main(argv=None):
         print(f"nlpgrade emulate: {exc}", file=sys.stderr)
         return 1
     finally:
+        output.stop()
         if args.keep:
             print(f"nlpgrade emulate: kept the emulated root {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
     print("\n== results.json (valid) ==")
-    print(resultsmod.table(res))
+    table = resultsmod.table(res)
+    print("(the table run_autograder printed above)" if output.shown(table) else table)
     if args.results:
         print(f"\nresults.json copied to {args.results}")
     return 0

@@ -58,7 +58,10 @@ def test_reference_folder_gets_full_marks(name, zips, workdir, capfd):
     res = load_valid(out_path)
     total = configmod.load(name).total_points
     assert res["score"] == total == sum(t["max_score"] for t in res["tests"])
-    assert "== results.json (valid) ==" in out and "Total" in out
+    assert "== results.json (valid) ==" in out
+    # The table once (run_autograder's grader printed it), and no path of the removed root.
+    assert out.count(results.table(res)) == 1 and "(the table run_autograder printed above)" in out
+    assert "results written to" not in out and f"results.json copied to {out_path}" in out
     print(f"emulate {name} reference: {time.monotonic() - started:.1f} s")
 
 
@@ -159,6 +162,25 @@ def test_missing_or_invalid_results_fail_the_emulation(script, says, workdir, ca
     zpath = fake_autograder(os.path.join(workdir, "fake.zip"), script)
     status, out, err = run_main([zpath, os.path.join(ROOT, "solutions", "a2")], capfd)
     assert status == 1 and says in err and "failed to execute correctly" in err
+
+
+def test_a_table_the_grader_did_not_print_is_printed_once(workdir, capfd):
+    """run_autograder's own fallback: no grader table, so emulate prints the file's."""
+    script = ('cat > "$NLPGRADE_AUTOGRADER_ROOT/results/results.json" <<JSON\n'
+              '{"score": 0, "tests": [{"name": "Autograder error", "number": "0", "score": 0, '
+              '"max_score": 0, "status": "failed", "output": "x"}]}\nJSON\n'
+              'echo "results written to $NLPGRADE_AUTOGRADER_ROOT/results/results.json"\n')
+    zpath = fake_autograder(os.path.join(workdir, "fallback.zip"), script)
+    status, out, err = run_main([zpath, os.path.join(ROOT, "solutions", "a2")], capfd)
+    assert status == 0, out + err
+    assert out.count("Autograder error") == 1 and "printed above" not in out
+    assert "results written to" not in out  # that root is gone when emulate returns
+    status, out, _ = run_main([zpath, os.path.join(ROOT, "solutions", "a2"), "--keep"], capfd)
+    kept = out.split("kept the emulated root ")[1].split()[0]
+    try:
+        assert f"results written to {kept}/results/results.json" in out  # kept: still true
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
 
 
 def test_usage_errors(workdir, capfd):

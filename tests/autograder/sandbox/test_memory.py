@@ -1,0 +1,69 @@
+"""The worker's memory limit is on memory it really holds (sandbox/memory.py), names the
+limit when it stops the worker. (That torch lives under it, though it reserves more
+address space than that, every grading of a3 shows: a3's limit is below torch's.)"""
+import os
+
+import pytest
+
+from autograder.sandbox import Limits, Sandbox, StudentCrashed
+from autograder.sandbox import memory
+
+MODULE = '''
+import os, subprocess, sys, time
+
+def hold_mb(n):
+    block = bytearray(n * 2**20)          # zero-filled: every page is touched
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(1)                         # held long enough for the watch to see it
+    return len(block) // 2**20
+
+def child_holds_mb(n):
+    code = "import time; b = bytearray(%d * 2**20); b[::4096] = b'1' * len(b[::4096]); time.sleep(5)" % n
+    return subprocess.run([sys.executable, "-c", code]).returncode
+
+def oom_score_adj():
+    with open("/proc/self/oom_score_adj") as f:
+        return int(f.read())
+'''
+
+
+@pytest.fixture
+def sandbox(open_tmp):
+    folder = open_tmp / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(MODULE)
+    os.chmod(folder, 0o755)
+    os.chmod(folder / "m.py", 0o644)
+    sb = Sandbox(str(folder), Limits(memory_mb=400, call_timeout_s=30, import_timeout_s=30),
+                 student_files=["m.py"])
+    yield sb
+    sb.close()
+
+
+def test_over_the_limit_is_stopped_and_the_message_names_the_limit(sandbox):
+    with pytest.raises(StudentCrashed, match=r"hold_mb\(600\).*used \d+ MB of memory, over the "
+                                             r"memory limit of 400 MB"):
+        sandbox.call("m", "hold_mb", 600)
+    assert sandbox.call("m", "hold_mb", 100) == 100  # a fresh worker, under the limit: fine
+
+
+def test_a_child_process_counts_towards_the_limit(sandbox):
+    with pytest.raises(StudentCrashed, match="over the memory limit of 400 MB"):
+        sandbox.call("m", "child_holds_mb", 600)
+
+
+def test_the_worker_is_the_first_the_kernel_kills(sandbox):
+    # When the whole container runs out, the student's worker goes, never the grader.
+    assert sandbox.call("m", "oom_score_adj") == 1000
+
+
+def test_resident_bytes_counts_what_is_touched_not_what_is_reserved():
+    import mmap
+
+    before = memory.resident_bytes(os.getpid())
+    reserved = mmap.mmap(-1, 512 * 2**20)        # reserved, untouched
+    assert memory.resident_bytes(os.getpid()) - before < 64 * 2**20
+    reserved[:: 4096] = b"1" * (512 * 2**20 // 4096)   # now every page is held
+    assert memory.resident_bytes(os.getpid()) - before > 400 * 2**20
+    reserved.close()
