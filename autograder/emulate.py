@@ -1,4 +1,5 @@
-"""`nlpgrade emulate AUTOGRADER_ZIP SUBMISSION [--setup] [--results FILE] [--keep]`
+"""`nlpgrade emulate AUTOGRADER_ZIP SUBMISSION [--setup] [--results FILE] [--keep]
+[--gradescope-limits [--memory-mb MB] [--cpus N] [--minutes M]]`
 
 Reproduces a Gradescope run on this machine, before anything is uploaded. A temporary
 root is laid out like /autograder:
@@ -21,8 +22,15 @@ slow (minutes), but the whole image is tried.
 As on Gradescope, everything in the root but the venv and the run_autograder script is
 private to root: the sandbox uid of the grading may pass through the root to the venv's
 python and nothing else (the layout is written with umask 077).
+
+With --gradescope-limits, run_autograder runs with Gradescope's default resources (768
+MB of memory for everything, no swap, 0.5 CPU, 10 minutes; each can be changed) in a
+cgroup of its own (cgroups.py), and the peak memory of the whole process tree, its CPU
+and wall time and any out-of-memory kill are reported. Where no cgroup can be made the
+limits are not enforced: the run is only measured, and the report says so.
 """
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -36,6 +44,7 @@ import threading
 import time
 import zipfile
 
+from . import cgroups
 from . import results as resultsmod
 from .submission import SubmissionProblem, safe_unzip
 
@@ -139,8 +148,10 @@ def run_script(argv, env, cwd, timeout):
         raise
 
 
-def emulate(root, setup=False, timeout=RUN_TIMEOUT_S):
-    """Run the autograder in `root` (laid out by `layout`); return the results path."""
+def emulate(root, setup=False, timeout=RUN_TIMEOUT_S, limits=None):
+    """Run the autograder in `root` (laid out by `layout`); return the results path.
+    `limits` ({"memory_mb", "cpus"}) runs it in a cgroup with those resources (setup.sh
+    is not limited: Gradescope builds the image apart) and reports what it used."""
     env = dict(os.environ, NLPGRADE_AUTOGRADER_ROOT=root)
     env.pop("NLPGRADE_ROOT", None)  # run_autograder sets its own
     if setup:
@@ -159,13 +170,29 @@ def emulate(root, setup=False, timeout=RUN_TIMEOUT_S):
     else:
         env["NLPGRADE_PYTHON"] = sys.executable
     started = time.monotonic()
-    status = run_script([os.path.join(root, "run_autograder")], env, root, timeout)
+    if limits is None:
+        status = run_script([os.path.join(root, "run_autograder")], env, root, timeout)
+    else:
+        # run_autograder stops the engine RUN_TIMEOUT_S - 30 s in, to write results
+        env.setdefault("NLPGRADE_RUN_TIMEOUT_S", str(max(1, int(timeout) - 30)))
+        status, usage = cgroups.run([os.path.join(root, "run_autograder")], env=env, cwd=root,
+                                    timeout=timeout, memory_mb=limits["memory_mb"],
+                                    cpus=limits["cpus"])
+        report_usage(usage)
+        limits["usage"] = usage
     elapsed = time.monotonic() - started
     if status is None:
         raise EmulateError(f"run_autograder ran past {timeout} s: Gradescope would stop it "
                            "and give 0 with no test output")
     print(f"nlpgrade emulate: run_autograder exited with status {status} after {elapsed:.1f} s")
     return os.path.join(root, "results", "results.json")
+
+
+def report_usage(usage):
+    print("\n== resources (--gradescope-limits) ==")
+    for line in usage.lines():
+        print(f"nlpgrade emulate: {line}")
+    print()
 
 
 def check_results(path):
@@ -241,6 +268,19 @@ def build_parser():
     p.add_argument("--keep", action="store_true", help="keep the temporary root and say where")
     p.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S,
                    help=f"seconds run_autograder may take (default {RUN_TIMEOUT_S}, Gradescope's)")
+    g = p.add_argument_group("Gradescope's resources")
+    g.add_argument("--gradescope-limits", action="store_true",
+                   help="run under Gradescope's memory and CPU limits (a cgroup; needs root) "
+                        "and report peak memory, CPU and wall time and any out-of-memory kill")
+    g.add_argument("--memory-mb", type=int, default=cgroups.GRADESCOPE_MEMORY_MB,
+                   help=f"memory of the whole container (default {cgroups.GRADESCOPE_MEMORY_MB})")
+    g.add_argument("--cpus", type=float, default=cgroups.GRADESCOPE_CPUS,
+                   help=f"CPU quota (default {cgroups.GRADESCOPE_CPUS:g})")
+    g.add_argument("--usage-json", metavar="FILE",
+                   help="also write what the run used (peak memory, times, OOM kills) to FILE")
+    g.add_argument("--minutes", type=float, default=None,
+                   help=f"time limit of the run (default {cgroups.GRADESCOPE_MINUTES}; "
+                        "overrides --timeout)")
     return p
 
 
@@ -258,9 +298,20 @@ def main(argv=None):
             layout(args.autograder_zip, os.path.abspath(args.submission), root)
         finally:
             os.umask(old)
+        limits = None
+        timeout = args.timeout if args.minutes is None else args.minutes * 60
+        if args.gradescope_limits:
+            if args.memory_mb <= 0 or args.cpus <= 0 or timeout <= 0:
+                raise EmulateError("--memory-mb, --cpus and --minutes must be positive")
+            limits = {"memory_mb": args.memory_mb, "cpus": args.cpus}
         output.start()
-        path = emulate(root, setup=args.setup, timeout=args.timeout)
+        path = emulate(root, setup=args.setup, timeout=timeout, limits=limits)
         output.stop()
+        usage = limits and limits.get("usage")
+        if usage is not None and args.usage_json:
+            os.makedirs(os.path.dirname(os.path.abspath(args.usage_json)), exist_ok=True)
+            with open(args.usage_json, "w") as f:
+                json.dump(dataclasses.asdict(usage), f, indent=2)
         res = check_results(path)
         if args.results:
             os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
@@ -279,4 +330,8 @@ def main(argv=None):
     print("(the table run_autograder printed above)" if output.shown(table) else table)
     if args.results:
         print(f"\nresults.json copied to {args.results}")
+    if usage is not None and (usage.oom_kills or usage.process_peak_mb > usage.memory_mb):
+        print(f"nlpgrade emulate: this grading does not fit in {usage.memory_mb} MB",
+              file=sys.stderr)
+        return 3
     return 0
