@@ -47,12 +47,18 @@ def reference_text(name):
         return f.read()
 
 
-def run_graded(sub, results_path, bound_s, numbers=ALL, **limits):
-    """Grade `sub`; check the time bound and that results.json is there, valid and complete."""
+# A grading that hostile code keeps running past the whole sandbox budget is a hang. No
+# tighter bound: these gradings take 3-10 s, but 62 s on a loaded CI machine (a red test
+# must mean a bug, not a busy machine).
+HANG_S = A2.limits.total_s + 60
+
+
+def run_graded(sub, results_path, numbers=ALL, **limits):
+    """Grade `sub`; check that it ended and that results.json is there, valid and complete."""
     started = time.monotonic()
     res = grade(sub, results_path=str(results_path), **limits)
     elapsed = time.monotonic() - started
-    assert elapsed < bound_s, f"grading took {elapsed:.1f} s (bound {bound_s} s)"
+    assert elapsed < HANG_S, f"grading took {elapsed:.1f} s: a hang (the sandbox budget is {A2.limits.total_s:g} s)"
     with open(results_path) as f:
         on_disk = json.load(f)
     resultsmod.validate(on_disk)
@@ -64,9 +70,9 @@ def run_graded(sub, results_path, bound_s, numbers=ALL, **limits):
     return res
 
 
-def hostile(tmp_path, bound_s, limits=GENEROUS, numbers=ALL, **submission):
+def hostile(tmp_path, limits=GENEROUS, numbers=ALL, **submission):
     sub = make_submission(tmp_path / "sub", **submission)
-    return run_graded(sub, tmp_path / "results.json", bound_s, numbers, **limits)
+    return run_graded(sub, tmp_path / "results.json", numbers, **limits)
 
 
 def outputs(res, numbers):
@@ -95,25 +101,26 @@ def shared_dir():
 def test_infinite_loop_in_sigmoid(tmp_path):
     loop = "def sigmoid(x):\n    while True:\n        pass\n"
     timeout = 1.0
-    res = hostile(tmp_path, bound_s=60, limits={"call_timeout_s": timeout, "import_timeout_s": 5},
+    res = hostile(tmp_path, limits={"call_timeout_s": timeout, "import_timeout_s": 5},
                   patches={"word2vec.py": {"sigmoid": loop}})
     # the worker is killed and restarted: everything that does not run sigmoid still passes
     assert lost(res) == USES_SIGMOID
     assert_reason(res, USES_SIGMOID, f"timed out after {timeout:g} s")
-    for t in res["tests"]:  # each call is cut at the timeout, not at the CPU limit
-        assert t["extra_data"]["seconds"] < timeout + 4, t
+    for t in res["tests"]:  # each call is cut at the timeout, not at the CPU limit (300 s)
+        assert t["extra_data"]["seconds"] < timeout + 60, t  # + restarts, however loaded
 
 
 def test_infinite_loop_at_import(tmp_path):
     source = reference_text("word2vec.py") + "\nwhile True:\n    pass\n"
-    res = hostile(tmp_path, bound_s=25, limits={"call_timeout_s": 8, "import_timeout_s": 3},
+    res = hostile(tmp_path, limits={"call_timeout_s": 8, "import_timeout_s": 3},
                   files={"word2vec.py": source})
     assert lost(res) == WORD2VEC
     assert_reason(res, WORD2VEC, "importing word2vec.py timed out after 3 s")
     # imported once: one test waits for the timeout, the others fail at once
     slow = [t["number"] for t in res["tests"] if t["extra_data"]["seconds"] >= 2.5]
     assert len(slow) == 1, slow
-    assert res["extra_data"]["sandbox_seconds"] < 3 + 10
+    # charged once: an import retried per test would cost 3 s for each of them
+    assert res["extra_data"]["sandbox_seconds"] < 3 * len(WORD2VEC)
 
 
 def test_huge_allocations(tmp_path):
@@ -124,7 +131,7 @@ def test_huge_allocations(tmp_path):
                  "    b = bytearray(10 * 2**30)\n"
                  "    return len(b)\n")
     info = reference_text("information.py") + "\n_hoard = bytearray(10 * 2**30)\n"
-    res = hostile(tmp_path, bound_s=45,
+    res = hostile(tmp_path, 
                   patches={"sampling.py": {"subsampleKeepProbability": big_array,
                                            "negativeSamplingDistribution": big_bytes}},
                   files={"information.py": info})
@@ -137,7 +144,7 @@ def test_huge_allocations(tmp_path):
 
 def test_sys_exit_at_import(tmp_path):
     source = "import sys\nsys.exit(0)\n" + reference_text("word2vec.py")
-    res = hostile(tmp_path, bound_s=45, files={"word2vec.py": source})
+    res = hostile(tmp_path, files={"word2vec.py": source})
     assert lost(res) == WORD2VEC
     assert_reason(res, WORD2VEC, "importing word2vec.py", "sys.exit(0)")
 
@@ -145,7 +152,7 @@ def test_sys_exit_at_import(tmp_path):
 def test_os_exit_in_a_function(tmp_path):
     fn = ("def subsampleKeepProbability(wordFraction, threshold=1e-3):\n"
           "    import os\n    os._exit(0)\n")
-    res = hostile(tmp_path, bound_s=45, patches={"sampling.py": {"subsampleKeepProbability": fn}})
+    res = hostile(tmp_path, patches={"sampling.py": {"subsampleKeepProbability": fn}})
     assert lost(res) == {"2.1", "5.1"}   # the worker restarts for every later test
     assert_reason(res, {"2.1", "5.1"}, "subsampleKeepProbability(", "os._exit")
 
@@ -155,21 +162,21 @@ def test_syntax_error(tmp_path):
     broken = source.replace("        loss, grad = f(x)\n", "        loss, grad = f(x\n")
     assert broken != source
     line = broken.splitlines().index("        loss, grad = f(x") + 1
-    res = hostile(tmp_path, bound_s=45, files={"sgd.py": broken})
+    res = hostile(tmp_path, files={"sgd.py": broken})
     assert lost(res) == SGD
     assert_reason(res, SGD, "importing sgd.py", "SyntaxError", f"line {line}")
 
 
 def test_raise_at_import(tmp_path):
     source = "raise ValueError('no information today')\n" + reference_text("information.py")
-    res = hostile(tmp_path, bound_s=45, files={"information.py": source})
+    res = hostile(tmp_path, files={"information.py": source})
     assert lost(res) == INFORMATION
     assert_reason(res, INFORMATION, "importing information.py raised ValueError",
                   "no information today")
 
 
 def test_missing_file(tmp_path):
-    res = hostile(tmp_path, bound_s=45, drop=["sampling.py"])
+    res = hostile(tmp_path, drop=["sampling.py"])
     assert lost(res) == SAMPLING
     assert_reason(res, SAMPLING, "sampling.py is not in your submission")
     assert "missing from your submission: sampling.py" in res["output"]
@@ -186,7 +193,7 @@ def test_wrong_shape(tmp_path):
     delta[outsideWordIdx] -= 1.0
     return loss, outsideVectors.T @ delta, np.outer(delta, centerWordVec).T
 '''
-    res = hostile(tmp_path, bound_s=45,
+    res = hostile(tmp_path, 
                   patches={"word2vec.py": {"naiveSoftmaxLossAndGradient": transposed}})
     # skipgram adds the transposed gradient to a (V, d) array and raises; the timing test
     # (4.11) checks the shapes in each timed run's result
@@ -200,7 +207,7 @@ def test_wrong_shape(tmp_path):
 
 def test_nan(tmp_path):
     nan = "def sigmoid(x):\n    return np.full_like(np.asarray(x, dtype=float), np.nan)[()]\n"
-    res = hostile(tmp_path, bound_s=45, patches={"word2vec.py": {"sigmoid": nan}})
+    res = hostile(tmp_path, patches={"word2vec.py": {"sigmoid": nan}})
     affected = USES_SIGMOID   # the timing test (4.12) too: it checks each timed run's values
     assert lost(res) == affected
     assert_reason(res, affected, ("nan", "NaN"))
@@ -236,7 +243,7 @@ for _name, _kill in [("parent", lambda: _os.kill(_os.getppid(), 9)),
 print("ATTACK REPORT:", _report)
 '''
     sub = make_submission(tmp_path / "sub", files={"word2vec.py": attack + reference_text("word2vec.py")})
-    res = run_graded(sub, results_path, bound_s=45, **GENEROUS)
+    res = run_graded(sub, results_path, **GENEROUS)
     # the grader's file, with the reference's marks: the submission is otherwise correct
     assert lost(res) == set() and res["score"] == A2.total_points
     report = "\n".join(t["output"] for t in res["tests"] if "ATTACK REPORT" in t["output"])
@@ -273,7 +280,7 @@ def test_cannot_read_the_reference_or_hidden_tests(tmp_path):
             found.append("%s: %s" % (path, type(e).__name__))
     raise PermissionError(" | ".join(found))
 '''
-    res = hostile(tmp_path, bound_s=45, patches={"word2vec.py": {"sigmoid": snoop}})
+    res = hostile(tmp_path, patches={"word2vec.py": {"sigmoid": snoop}})
     assert lost(res) == USES_SIGMOID
     assert_reason(res, USES_SIGMOID, "PermissionError", f"{SOLUTIONS_FILE}: PermissionError",
                   f"{HIDDEN_TESTS_FILE}: PermissionError")
@@ -297,7 +304,7 @@ def test_output_flood_is_cut(tmp_path):
         os.write(1, b"z" * 2**20)
     os._exit(3)
 '''
-    res = hostile(tmp_path, bound_s=60,
+    res = hostile(tmp_path, 
                   patches={"information.py": {"entropy": flood, "crossEntropy": flood_and_die}})
     assert lost(res) == {"3.3", "5.4"}          # printing is not wrong; dying is
     printed = output_of(res, "3.2")
@@ -318,7 +325,7 @@ def test_crash_output_is_from_the_crashed_worker(tmp_path):
         os.write(1, letter * 2**20)
     os._exit(3)
 '''
-    res = hostile(tmp_path, bound_s=45, patches={"information.py": {"crossEntropy": fn}})
+    res = hostile(tmp_path, patches={"information.py": {"crossEntropy": fn}})
     assert lost(res) == {"3.3", "5.4"}
     last = output_of(res, "5.4").split("Its last output:")[-1]
     assert "qqqq" in last and "zzzz" not in last, output_of(res, "5.4")[:2000]
@@ -339,7 +346,7 @@ def test_fork_bomb_hits_the_process_limit(tmp_path):
         raise RuntimeError("forked %d, then %s: %s" % (n, type(e).__name__, e))
     raise RuntimeError("forked %d processes: no process limit" % n)
 '''
-    res = hostile(tmp_path, bound_s=45, patches={"sampling.py": {"subsampleKeepProbability": bomb}})
+    res = hostile(tmp_path, patches={"sampling.py": {"subsampleKeepProbability": bomb}})
     assert lost(res) == {"2.1", "5.1"}
     assert_reason(res, {"2.1", "5.1"}, "then BlockingIOError")
     first = output_of(res, "2.1")
@@ -365,7 +372,7 @@ if _os.fork() == 0:
 _os.close(_w)
 print("ESCAPED PID", _os.read(_r, 20).decode())
 '''
-    res = hostile(tmp_path, bound_s=45,
+    res = hostile(tmp_path, 
                   files={"sampling.py": escape + reference_text("sampling.py")})
     assert res["score"] == A2.total_points
     printed = [t["output"] for t in res["tests"] if "ESCAPED PID" in t["output"]]
@@ -398,7 +405,7 @@ def assert_nothing_graded(res):
 def test_malformed_zip(tmp_path):
     upload = tmp_path / "submission.zip"
     upload.write_bytes(os.urandom(4096))
-    res = run_graded(str(upload), tmp_path / "results.json", bound_s=30, **GENEROUS)
+    res = run_graded(str(upload), tmp_path / "results.json", **GENEROUS)
     assert_nothing_graded(res)
     assert "submission.zip is not a valid zip file" in res["output"]
     assert "missing from your submission" in res["output"]
@@ -406,7 +413,7 @@ def test_malformed_zip(tmp_path):
 
 def test_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
-    res = run_graded(str(tmp_path / "empty"), tmp_path / "results.json", bound_s=30, **GENEROUS)
+    res = run_graded(str(tmp_path / "empty"), tmp_path / "results.json", **GENEROUS)
     assert_nothing_graded(res)
     for name in A2.student_files:
         assert name in res["output"]
@@ -423,7 +430,7 @@ def zip_reference(path, prefix="", extra=()):
 
 def test_zip_with_a_folder_inside(tmp_path):
     upload = zip_reference(tmp_path / "submission.zip", prefix="my_a2/")
-    res = run_graded(upload, tmp_path / "results.json", bound_s=45, **GENEROUS)
+    res = run_graded(upload, tmp_path / "results.json", **GENEROUS)
     assert lost(res) == set() and res["score"] == A2.total_points
     assert "using my_a2/word2vec.py as word2vec.py" in res["output"]
 
@@ -437,7 +444,7 @@ def test_zip_cannot_write_outside(tmp_path, shared_dir):
         ("../evil.py", "print('pwned')\n")])
     with zipfile.ZipFile(upload) as z:  # the archive really holds the dangerous names
         assert {escape_rel, escape_abs, "../evil.py"} <= set(z.namelist())
-    res = run_graded(upload, tmp_path / "results.json", bound_s=45, **GENEROUS)
+    res = run_graded(upload, tmp_path / "results.json", **GENEROUS)
     assert lost(res) == set()
     assert os.listdir(shared_dir) == []
     assert not (tmp_path / "evil.py").exists()
@@ -449,7 +456,7 @@ def test_engine_failure(tmp_path, monkeypatch):
         raise RuntimeError("simulated engine bug")
 
     monkeypatch.setattr(grading, "run_tests", broken)
-    res = hostile(tmp_path, bound_s=30, numbers=ALL | {"0"})
+    res = hostile(tmp_path, numbers=ALL | {"0"})
     engine = next(t for t in res["tests"] if t["name"] == grading.ENGINE_ERROR_NAME)
     assert engine["status"] == "failed"
     assert "simulated engine bug" in engine["extra_data"]["grader_traceback"]
