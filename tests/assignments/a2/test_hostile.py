@@ -25,7 +25,7 @@ from support import grade, lost, make_submission, output_of
 
 A2 = configmod.load("a2")
 ALL = set(A2.points)
-SGD = {"1.6", "4.10"}
+SGD = {"1.6", "4.10", "4.13"}
 SAMPLING = {"2.1", "2.2", "5.1", "5.2"}
 INFORMATION = {"3.1", "3.2", "3.3", "5.3", "5.4"}
 WORD2VEC = ALL - SGD - SAMPLING - INFORMATION           # 1.1-1.5, 4.1-4.9, 4.11, 4.12

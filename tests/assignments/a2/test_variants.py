@@ -10,13 +10,14 @@ Inputs of the hidden tests are random; each grading run here pins NLPGRADE_SEED 
 fresh random seed that failure messages print, so a surprise can be replayed (set
 NLPGRADE_SEED to it).
 """
+import ast
 import random
 
 import pytest
 
 from autograder import config as configmod
 from support import (check_variant_result, check_variants_cover, grade, lost, make_submission,
-                     neg_sampling_per_word_loop, pin_seed)
+                     neg_sampling_per_word_loop, pin_seed, replace_function)
 
 A2 = configmod.load("a2")
 
@@ -243,6 +244,40 @@ SGD_F_CALLED_TWICE = SGD_TEMPLATE % '''\
         grad = f(x)[1]
         x -= step * grad'''
 
+
+def reference_sgd(*edits):
+    """The reference's sgd with each (old, new) text replaced (each old found once)."""
+    with open(A2.reference_dir + "/sgd.py") as f:
+        source = f.read()
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "sgd")
+    text = ast.get_source_segment(source, node)
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+POST, UPDATE = "        x = postprocessing(x)\n", "        loss, grad = f(x)\n"
+SGD_NO_POSTPROCESSING = reference_sgd((POST, ""))
+SGD_POSTPROCESSING_BEFORE_UPDATE = reference_sgd((POST, ""), (UPDATE, POST + UPDATE))
+# the cheapest pass of a check whose postprocessing is idempotent (normalising rows, say)
+SGD_POSTPROCESSING_ONCE_AT_THE_END = reference_sgd((POST, ""), ("    return x", "    return postprocessing(x)"))
+SGD_NO_ANNEALING = reference_sgd(("        if iter % ANNEAL_EVERY == 0:\n            step *= 0.5\n", ""))
+SGD_ONE_ITERATION_SHORT = reference_sgd(("range(start_iter + 1, iterations + 1)",
+                                         "range(start_iter + 1, iterations)"))
+SGD_RETURNS_X0 = reference_sgd(("    return x", "    return x0"))
+
+# 2021 habits under numpy 1.x: an unused import of a module numpy 2 made private, and
+# aliases numpy 1.24-2.0 removed; the worker's compat layer keeps them working
+NUMPY1_HEADER = '''from numpy.lib.function_base import gradient
+from numpy.lib.shape_base import expand_dims
+import numpy as np
+'''
+SGD_NUMPY1_HABITS = reference_sgd((UPDATE + "        x -= step * grad\n", UPDATE + '''\
+        x -= np.float(step) * np.asarray(grad, dtype=np.float_)
+        assert loss < np.Inf and np.alltrue(np.isfinite(x)) and np.product(np.shape(x)) >= 1
+'''))
+
 # ----- sampling.py ------------------------------------------------------------------
 SUBSAMPLE_NO_CAP = '''
 def subsampleKeepProbability(wordFraction, threshold=1e-3):
@@ -328,9 +363,20 @@ VARIANTS = {
         {W2V: {"skipgram": SKIPGRAM_CENTER_ROW_OF_OUTSIDE_WORD}}, SKIPGRAM),
     "skipgram_loss_overwritten": ({W2V: {"skipgram": SKIPGRAM_LOSS_OVERWRITTEN}}, SKIPGRAM),
     "skipgram_gradients_not_accumulated": ({W2V: {"skipgram": SKIPGRAM_GRADS_NOT_ACCUMULATED}}, SKIPGRAM),
-    "sgd_update_applied_twice": ({SGD: {"sgd": SGD_UPDATE_TWICE}}, {"1.6", "4.10"}),
-    "sgd_gradient_ascent": ({SGD: {"sgd": SGD_ASCENT}}, {"1.6", "4.10"}),
-    "sgd_f_called_twice_per_step": ({SGD: {"sgd": SGD_F_CALLED_TWICE}}, {"1.6", "4.10"}),
+    "sgd_update_applied_twice": ({SGD: {"sgd": SGD_UPDATE_TWICE}}, {"1.6", "4.10", "4.13"}),
+    "sgd_gradient_ascent": ({SGD: {"sgd": SGD_ASCENT}}, {"1.6", "4.10", "4.13"}),
+    "sgd_f_called_twice_per_step": ({SGD: {"sgd": SGD_F_CALLED_TWICE}}, {"1.6", "4.10", "4.13"}),
+    # sgd's documented behaviours beyond the step (4.13): 1.6 and 4.10 pass no
+    # postprocessing and stay under 20000 iterations, so only 4.13 sees these
+    "sgd_no_postprocessing": ({SGD: {"sgd": SGD_NO_POSTPROCESSING}}, {"4.13"}),
+    "sgd_postprocessing_before_the_update": ({SGD: {"sgd": SGD_POSTPROCESSING_BEFORE_UPDATE}}, {"4.13"}),
+    "sgd_postprocessing_once_at_the_end": ({SGD: {"sgd": SGD_POSTPROCESSING_ONCE_AT_THE_END}}, {"4.13"}),
+    "sgd_no_annealing": ({SGD: {"sgd": SGD_NO_ANNEALING}}, {"4.13"}),
+    "sgd_one_iteration_short": ({SGD: {"sgd": SGD_ONE_ITERATION_SHORT}}, {"1.6", "4.10", "4.13"}),
+    # in place, x0 is x until the first postprocessing returns a new array: only 4.13 has one
+    "sgd_returns_x0": ({SGD: {"sgd": SGD_RETURNS_X0}}, {"4.13"}),
+    # correct 2021 code written for numpy 1.x loses nothing (sandbox/compat.py)
+    "sgd_numpy1_habits": ({SGD: {"sgd": SGD_NUMPY1_HABITS}}, set()),
     "subsample_no_cap_at_1": ({SAMPLING: {"subsampleKeepProbability": SUBSAMPLE_NO_CAP}}, {"2.1", "5.1"}),
     # the public test's fresh variation scales the fractions and the threshold together
     # (the keep probabilities depend on z / t only), so a hard-coded threshold loses 2.1 too
@@ -356,7 +402,7 @@ TEST_FUNCTIONS = {
     "4.6": ("negSamplingLossAndGradient",), "4.12": ("negSamplingLossAndGradient",),
     "1.4": ("skipgram",), "1.5": ("skipgram",), "4.7": ("skipgram",), "4.8": ("skipgram",),
     "4.9": ("word2vec_sgd_wrapper",),
-    "1.6": ("sgd",), "4.10": ("sgd",),
+    "1.6": ("sgd",), "4.10": ("sgd",), "4.13": ("sgd",),
     "2.1": ("subsampleKeepProbability",), "5.1": ("subsampleKeepProbability",),
     "2.2": ("negativeSamplingDistribution",), "5.2": ("negativeSamplingDistribution",),
     "3.1": ("softmax",), "5.3": ("softmax",),
@@ -369,10 +415,21 @@ TEST_FUNCTIONS = {
 REGRESSION_SEEDS = [("naive_no_max_subtraction", "4.3", 92), ("cross_entropy_no_eps_clamp", "5.4", 124)]
 
 
+# Lines put at the top of a file of a variant (after its functions are replaced).
+HEADERS = {"sgd_numpy1_habits": {SGD: NUMPY1_HEADER}}
+
+
 def grade_variant(name, tmp_path, monkeypatch, seed=None):
     patches, _ = VARIANTS[name]
     seed = pin_seed(monkeypatch, seed)
-    sub = make_submission(tmp_path / "sub", patches=patches)
+    files = {}
+    for rel, header in HEADERS.get(name, {}).items():
+        with open(A2.reference_dir + "/" + rel) as f:
+            text = f.read()
+        for function, new in patches.get(rel, {}).items():
+            text = replace_function(text, function, new)
+        files[rel] = header + text
+    sub = make_submission(tmp_path / "sub", patches=patches, files=files)
     return grade(sub, results_path=tmp_path / "results.json"), seed
 
 

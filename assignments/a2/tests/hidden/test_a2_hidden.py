@@ -11,10 +11,10 @@ enter the student's sandbox.
 import numpy as np
 
 from autograder.checks import arrays, gradients, timing
-from autograder.checks.arrays import call_text
+from autograder.checks.arrays import call_text, items
 from autograder.harness import SubmissionTestCase, graded
-from probes_a2 import (HELPERS, loss_pair, loss_pair_losses, loss_timing, sgd_quadratic,
-                       skipgram_run, wrapper_losses)
+from probes_a2 import (HELPERS, loss_pair, loss_pair_losses, loss_timing, sgd_observed,
+                       sgd_quadratic, skipgram_run, wrapper_losses)
 
 NAMES = ("loss", "gradCenterVec", "gradOutsideVecs")
 SKIPGRAM_NAMES = ("loss", "gradCenterVecs", "gradOutsideVectors")
@@ -33,6 +33,47 @@ def values_first(check, *args, **kwargs):
 
 def pair_inputs(rng, V, d, scale=1.0):
     return rng.standard_normal(d), int(rng.integers(V)), rng.standard_normal((V, d)) * scale
+
+
+ANNEAL_EVERY = 20000
+
+
+def sgd_advice(calls, seen, want_calls, want_seen, step, scale, shift, drift, postprocessing):
+    """What a wrong x of sgd_observed points to, read from the calls of f and the inputs
+    of f the student's process reports (claims: they only choose the advice, never the
+    score) against the reference's; '' when they say nothing useful."""
+    if type(calls) is not int or not isinstance(seen, dict):
+        return ""
+    if calls != want_calls:
+        return (f"sgd called f {calls} times for iterations={want_calls}: one call per iteration, "
+                "for iter in range(start_iter + 1, iterations + 1)")
+    for k in sorted(want_seen):
+        want = np.asarray(want_seen[k], dtype=float)
+        try:
+            got = np.asarray(seen.get(k), dtype=float)
+        except (TypeError, ValueError):
+            return ""
+        if got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-7):
+            continue
+        if k == 0:
+            return (f"The first call of f received {np.round(got, 6).tolist()}, not x0: call f on x as it is; "
+                    "postprocessing comes after the update (x = postprocessing(x) ends each iteration).")
+        if postprocessing:
+            return (f"Call {k + 1} of f received {np.round(got, 6).tolist()}, expected {np.round(want, 6).tolist()}, "
+                    f"the x of iteration {k} after its update and then postprocessing: apply "
+                    "x = postprocessing(x) after every update, and go on from the x it returns.")
+        before = seen.get(k - 1)
+        try:
+            grad = 2 * scale * (np.asarray(before, dtype=float) - shift) * (1 + drift * (k - 1))
+            taken = float(np.median((np.asarray(before, dtype=float) - got) / grad))
+        except (TypeError, ValueError):
+            return ""
+        wanted = step * 0.5 ** ((k - 1) // ANNEAL_EVERY)
+        return (f"Iteration {k} moved x by {taken:.6g} times the gradient, expected {wanted:.6g}: the step "
+                f"starts at step={step:.6g} and halves after every {ANNEAL_EVERY} iterations "
+                f"(step *= 0.5 when iter % ANNEAL_EVERY == 0, after that iteration's update).")
+    return ("f was called on the right points, but the x returned is not the last one: return x "
+            "after the loop, as the last iteration's postprocessing left it (not x0 or a copy made before).")
 
 
 class TestWord2vecHidden(SubmissionTestCase):
@@ -169,6 +210,57 @@ class TestWord2vecHidden(SubmissionTestCase):
                     f"its gradient times (1 + {drift:.4f} k): call f once per iteration")
             self.assertMatchesReference(sgd_quadratic, x0, step, iterations, scale, shift, drift,
                                         what=what, names=("x", "calls of f"))
+
+    @graded("4.13")
+    def test_sgd_documented_behaviour(self):
+        """sgd: postprocessing after each update, the x returned, the step halved every
+        20000 iterations (ANNEAL_EVERY)"""
+        d = 5
+        x0, iterations = self.rng.standard_normal(d), int(self.rng.integers(6, 15))
+        scale, shift = self.rng.uniform(0.5, 2.0, d), self.rng.standard_normal(d)
+        step = float(self.rng.uniform(0.3, 1.0)) / (2 * scale.max() * iterations)
+        drift = float(self.rng.uniform(0.2, 1.0)) / iterations
+        perm = self.rng.permutation(d)
+        while (perm == np.arange(d)).any():  # every entry moves, so no update commutes with it
+            perm = self.rng.permutation(d)
+        offset = self.rng.normal(0, 0.3, d)
+        # postprocessing returns a new array and is neither idempotent nor commuting with the
+        # updates: applied before the update, once at the end, or not at all, x differs; and
+        # an sgd that returns x0 returns the array the first update changed in place
+        what = (f"sgd(f=<quadratic>, x0={np.round(x0, 4).tolist()}, step={step:.4f}, "
+                f"iterations={iterations}, postprocessing=lambda x: x[{perm.tolist()}] + "
+                f"{np.round(offset, 4).tolist()}), where the k-th call of f (k = 0, 1, ...) returns its "
+                f"gradient times (1 + {drift:.4f} k)")
+        self.check_sgd_run(what, step, iterations, scale, shift, drift, x0, perm.tolist(), offset)
+        # annealing, on a scalar x (fast): far enough past 20000 iterations that the halved
+        # step shows in x, with x0 at least 1 from the minimum and steps small enough that x
+        # stays away from it (x - c shrinks by about e^-1.5 at most): the halving changes
+        # x - c by 0.3% or more, over 100 times the tolerance
+        iterations = 20000 + int(self.rng.integers(300, 1500))
+        a, c = float(self.rng.uniform(0.5, 2.0)), float(self.rng.normal())
+        x0 = c + float(self.rng.choice([-1, 1]) * self.rng.uniform(1, 2))
+        step = float(self.rng.uniform(0.5, 1.0)) / (2 * a * iterations)
+        drift = float(self.rng.uniform(0.2, 0.5)) / iterations
+        what = (f"sgd(f=lambda x: (a * (x - c)**2, 2 * a * (x - c)), x0={x0!r}, step={step!r}, "
+                f"iterations={iterations}) with a={a!r}, c={c!r}, where the k-th call of f "
+                f"(k = 0, 1, ...) returns its gradient times (1 + {drift!r} k)")
+        self.check_sgd_run(what, step, iterations, a, c, drift, x0,
+                           keep=[0, 1, 19998, 19999, 20000, 20001, 20002])
+
+    def check_sgd_run(self, what, step, iterations, scale, shift, drift, x0, perm=None, offset=None,
+                      keep=None):
+        """The x the student's sgd returns equals the reference's; if not, the calls and
+        inputs of f it reports (claims, compared with the reference's) say what went wrong."""
+        args = (sgd_observed, x0, step, iterations, scale, shift, drift, perm, offset, keep)
+        want_x, want_calls, want_seen = self.reference_probe(*args, timeout=30)
+        got = self.student.probe(*args, what=what, timeout=30)
+        x, calls, seen = items(got, what, ("x", "calls of f", "inputs of f"))
+        try:
+            arrays.check_close(x, want_x, what, name="the x returned")
+        except AssertionError as exc:
+            advice = sgd_advice(calls, seen, want_calls, want_seen, step, scale, shift, drift,
+                                postprocessing=perm is not None)
+            raise AssertionError(f"{exc}\n{advice}" if advice else str(exc)) from None
 
     def timing_check(self, name, K=None):
         limit = float(self.config.timing.get("max_ratio", 5))

@@ -137,4 +137,34 @@ def sgd_quadratic(x0, step, iterations, scale, shift, drift=0.0):
     return np.asarray(x, dtype=float), calls[0]
 
 
+def sgd_observed(x0, step, iterations, scale, shift, drift, perm=None, offset=None, keep=None):
+    """sgd_quadratic's drifting f, with postprocessing(x) = x[perm] + offset (a new array;
+    none when perm is None). Returns (x, calls of f, {k: the x of the k-th call of f} for
+    k in `keep`, every call when None). Only x decides (it holds every step, the order of
+    the updates and postprocessings, and the annealing); the calls and inputs reported
+    are this process's claims, read only to explain a wrong x. A float x0 (with float
+    scale and shift) runs on Python floats, as the course's own sanity checks do: 20000
+    iterations then take milliseconds."""
+    import numpy as np
+    import sgd
+
+    calls, seen = [0], {}
+    scalar = isinstance(x0, float)
+    keep = None if keep is None else set(keep)
+
+    def f(x):
+        k = calls[0]
+        calls[0] += 1
+        if keep is None or k in keep:
+            seen[k] = np.array(x, dtype=float)
+        if scalar:
+            return scale * (x - shift) ** 2, 2 * scale * (x - shift) * (1 + drift * k)
+        return float(np.sum(scale * (x - shift) ** 2)), 2 * scale * (x - shift) * (1 + drift * k)
+
+    post = None if perm is None else (lambda x: x[perm] + offset)
+    start = x0 if scalar else np.array(x0, dtype=float)
+    x = sgd.sgd(f, start, step, iterations, postprocessing=post, PRINT_EVERY=10**9)
+    return np.asarray(x, dtype=float), calls[0], seen
+
+
 HELPERS = [make_dataset]
