@@ -163,7 +163,8 @@ def test_a_runaway_writer_is_stopped_during_its_request(open_tmp):
         started = time.monotonic()
         with pytest.raises(sessionmod.QuotaExceeded, match="over the grader's limit"):
             sb.call("m", "fill")
-        assert time.monotonic() - started < 20
+        # stopped by the write cap, not by the 60 s call timeout (no tighter bound: load)
+        assert time.monotonic() - started < 50
         assert sorted(os.listdir(open_tmp)) == ["m.py"]  # back to what was staged
     finally:
         sb.close()

@@ -155,10 +155,12 @@ def baseline(tmp_path_factory):
 def test_a_trick_runs_nothing_and_gains_nothing(name, tmp_path, marks, baseline):
     cell, told = TRICKS[name]
     folder, n_cells = notebook_with(A1.template_dir, [take_over(marks), cell], tmp_path / "sub")
-    res, seconds = graded(folder, tmp_path, hidden=False)
+    res, _ = graded(folder, tmp_path, hidden=False)
     assert sorted(os.listdir(marks)) == []
     assert "RAN" not in outputs(res)
-    assert seconds < SLEEP_S, seconds
+    # relative to the honest grading of this run: a trick that ran would add SLEEP_S
+    assert res["execution_time"] < baseline["execution_time"] + SLEEP_S, (res["execution_time"],
+                                                                          baseline["execution_time"])
     assert_no_gain(res, baseline)
     if told:
         assert f"code cell {n_cells}, line " in outputs(res) and told in outputs(res), outputs(res)[:2000]
@@ -169,10 +171,11 @@ def test_every_trick_together_leaves_the_reference_at_full_marks(tmp_path, marks
     and what they lost is listed with the first test that imported the notebook."""
     cells = [take_over(marks)] + [cell for cell, _ in TRICKS.values()]
     folder, _ = notebook_with(A1.reference_dir, cells, tmp_path / "sub")
-    res, seconds = graded(folder, tmp_path, hidden=True)
+    res, _ = graded(folder, tmp_path, hidden=True)
     assert lost(res) == set(), [t["output"][:300] for t in res["tests"] if t["score"] < t["max_score"]]
     assert sorted(os.listdir(marks)) == [] and "RAN" not in outputs(res)
-    assert seconds < SLEEP_S * 3, seconds
+    # no bound on seconds: a hidden grading of the reference has no baseline here (the marks
+    # and the printed RAN show any trick that ran; the test above bounds each trick's time)
     shown = outputs(res)
     assert "While importing exploring_word_vectors.ipynb" in shown
     for name, (_, told) in TRICKS.items():

@@ -135,8 +135,7 @@ def ran(module):
 ])
 def test_definitions_run_no_student_code_while_defined(run_cells, cell):
     module = run_cells(cell)
-    assert ran(module) == []
-    assert module.seconds < 1.0, module.seconds
+    assert ran(module) == []  # (the marks, not the seconds they sleep: load reaches any bound)
     assert "f" in vars(module)  # the rest of the cell is defined
 
 

