@@ -346,8 +346,10 @@ class ModelWrapper(object):
             legal.append(self.parser.legal_labels(stack, pp.buffer))
         if not features:
             return []
+        # on the model's device (a model moved to a GPU takes its inputs there), back on the CPU
+        device = next(self.model.parameters(), torch.empty(0)).device
         with torch.no_grad():
-            logits = self.model(torch.tensor(features, dtype=torch.long))
+            logits = self.model(torch.tensor(features, dtype=torch.long, device=device)).cpu()
         logits = logits.masked_fill(torch.tensor(legal) == 0, float("-inf"))
         return [TRANSITIONS[i] for i in logits.argmax(dim=1).tolist()]
 

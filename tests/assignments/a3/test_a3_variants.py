@@ -18,7 +18,7 @@ import pytest
 
 from autograder import config as configmod
 from quick_model import QUICK_THRESHOLDS
-from support import check_variant_result, check_variants_cover, grade, make_submission, pin_seed
+from support import check_variant_result, check_variants_cover, grade, make_submission, output_of, pin_seed
 
 A3 = configmod.load("a3")
 PT, PM, RUN = "parser_transitions.py", "parser_model.py", "run.py"
@@ -115,6 +115,60 @@ LINEAR_LAYERS = '''
         self.hidden_to_logits = nn.Linear(hidden_size, n_classes)
 '''
 
+# 2021 layouts (issue 11): the output layer as plain tensors, its weight stored (out, in),
+# and the hidden bias of shape (1, h). Wrong: the output layer is neither trained nor
+# saved; but embedding_lookup and forward compute the right thing once the weights are in
+# place, so only the tests about the parameters and their gradients are lost.
+PLAIN_TENSOR_OUTPUT_LAYER = {
+    "ParserModel.__init__": '''
+    def __init__(self, embeddings, n_features=36, hidden_size=200, n_classes=3, dropout_prob=0.5):
+        super(ParserModel, self).__init__()
+        self.n_features, self.n_classes, self.dropout_prob = n_features, n_classes, dropout_prob
+        self.embed_size, self.hidden_size = embeddings.shape[1], hidden_size
+        self.embeddings = nn.Parameter(torch.tensor(embeddings))
+        self.embed_to_hidden_weight = nn.Parameter(torch.empty(self.n_features * self.embed_size, hidden_size))
+        nn.init.xavier_uniform_(self.embed_to_hidden_weight)
+        self.embed_to_hidden_bias = nn.Parameter(torch.zeros(1, hidden_size))
+        self.dropout = nn.Dropout(p=dropout_prob)
+        weight = torch.empty(n_classes, hidden_size)
+        nn.init.xavier_uniform_(weight)
+        self.hidden_to_logits_weight = weight            # plain tensors, not nn.Parameter
+        self.hidden_to_logits_bias = torch.zeros(n_classes)
+''',
+    "ParserModel.forward": '''
+    def forward(self, w):
+        x = self.embedding_lookup(w)
+        h = F.relu(x @ self.embed_to_hidden_weight + self.embed_to_hidden_bias)
+        return self.dropout(h) @ self.hidden_to_logits_weight.T + self.hidden_to_logits_bias
+'''}
+
+# Three real 2021 submissions: the lookup's values are right, but computed outside autograd,
+# so the loss never reaches the embeddings (they are never trained).
+LOOKUP_THROUGH_NUMPY = '''
+    def embedding_lookup(self, w):
+        x = self.embeddings.detach().numpy()[w.numpy()]
+        return torch.from_numpy(x).reshape(w.shape[0], -1)
+'''
+
+LOOKUP_THROUGH_DATA = '''
+    def embedding_lookup(self, w):
+        return self.embeddings.data[w].reshape(w.shape[0], -1)
+'''
+
+LOOKUP_THROUGH_TOLIST = '''
+    def embedding_lookup(self, w):
+        table = self.embeddings.tolist()
+        return torch.tensor([[v for i in row for v in table[i]] for row in w.tolist()])
+'''
+
+# The cheapest forgery of "a gradient reaches the embeddings": they are in the graph, so
+# .grad is not None, but what reaches them is zero.
+LOOKUP_WITH_A_ZERO_GRADIENT = '''
+    def embedding_lookup(self, w):
+        x = self.embeddings.data[w].reshape(w.shape[0], -1)
+        return x + 0 * self.embeddings.sum()
+'''
+
 NO_OPTIMIZER_STEP = '''
 def train_for_epoch(parser, train_data, dev_data, optimizer, loss_func, batch_size):
     parser.model.train()
@@ -140,15 +194,26 @@ VARIANTS = {
     "finished parses stay in the batch": ({PT: {"minibatch_parse": FINISHED_PARSES_KEPT}},
                                           {"1.3", "2.3", "2.4"}),
     "features concatenated by dimension": ({PM: {"ParserModel.embedding_lookup": FEATURES_CONCATENATED_BY_DIMENSION}},
-                                           {"1.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11"}),
+                                           {"1.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.13"}),
     "embedding lookup loops over the batch": ({PM: {"ParserModel.embedding_lookup": LOOKUP_LOOP}}, {"2.10"}),
-    "no ReLU": ({PM: {"ParserModel.forward": NO_RELU}}, {"1.4", "2.5", "2.6", "2.7", "2.9"}),
+    "no ReLU": ({PM: {"ParserModel.forward": NO_RELU}}, {"1.4", "2.5", "2.6", "2.7", "2.9", "2.13"}),
     "dropout at evaluation time": ({PM: {"ParserModel.forward": DROPOUT_ALWAYS}},
-                                   {"1.4", "2.5", "2.6", "2.7", "2.9"}),
+                                   {"1.4", "2.5", "2.6", "2.7", "2.9", "2.13"}),
     "normal initialisation": ({PM: {"ParserModel.__init__": NORMAL_INIT}}, {"2.6"}),
     "uniform initialisation with the wrong fan": ({PM: {"ParserModel.__init__": FAN_IN_ONLY}}, {"2.6"}),
+    # its embedding_lookup is right (2.8 loads only the embeddings); forward's layers are
+    # not the handout's tensors, so the grader cannot put its weights there (2.9, 2.11, 2.13)
     "nn.Linear layers": ({PM: {"ParserModel.__init__": LINEAR_LAYERS}},
-                         {"1.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.11"}),
+                         {"1.4", "2.5", "2.6", "2.7", "2.9", "2.11", "2.13"}),
+    "output layer as plain tensors, stored transposed, a (1, h) bias": (
+        {PM: PLAIN_TENSOR_OUTPUT_LAYER}, {"1.4", "2.5", "2.6", "2.7", "2.13"}),
+    "embedding lookup through .detach().numpy()": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_NUMPY}},
+                                                   {"2.13"}),
+    "embedding lookup through .data": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_DATA}}, {"2.13"}),
+    "embedding lookup through .tolist()": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_TOLIST}},
+                                           {"2.10", "2.13"}),
+    "embedding lookup forging a zero gradient": (
+        {PM: {"ParserModel.embedding_lookup": LOOKUP_WITH_A_ZERO_GRADIENT}}, {"2.13"}),
     "no optimizer step": ({RUN: {"train_for_epoch": NO_OPTIMIZER_STEP}}, {"2.11"}),
     # the reference's parser parses the held-out set with the submitted weights (2.12
     # depends on them only): weights of a debug-mode (-d) run have another vocabulary
@@ -162,6 +227,17 @@ TEST_FUNCTIONS = {
     "2.5": ("ParserModel",), "2.6": ("embed_to_hidden_weight", "hidden_to_logits_weight", "forward"),
     "2.7": ("ParserModel", "nn.Linear"), "2.8": ("embedding_lookup",), "2.9": ("forward",),
     "2.10": ("embedding_lookup",), "2.11": ("train",), "2.12": ("model.weights", "UAS"),
+    "2.13": ("gradient", "gradients"),
+}
+
+# what 2.13 says about each variant that loses it for want of a gradient
+NO_GRADIENT_SAID = {
+    "output layer as plain tensors, stored transposed, a (1, h) bias":
+        "self.hidden_to_logits_weight is a plain tensor, not an nn.Parameter: the loss has no gradient",
+    **{name: "embedding_lookup detaches the embeddings (.detach(), .data, .tolist() or numpy): the loss has "
+             "no gradient with respect to self.embeddings, so they are never trained"
+       for name in ("embedding lookup through .detach().numpy()", "embedding lookup through .data",
+                    "embedding lookup through .tolist()", "embedding lookup forging a zero gradient")},
 }
 
 
@@ -182,3 +258,8 @@ def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weig
         torch.save(state, tmp_path / "sub" / "model.weights")
     res = grade(sub, assignment="a3", results_path=tmp_path / "results.json", thresholds=QUICK_THRESHOLDS)
     check_variant_result(res, name, expected, TEST_FUNCTIONS, seed)
+    if name in NO_GRADIENT_SAID:
+        assert NO_GRADIENT_SAID[name] in output_of(res, "2.13"), output_of(res, "2.13")
+    if name.startswith("output layer as plain tensors"):
+        assert "self.hidden_to_logits_weight is a plain tensor, not an nn.Parameter, so it is neither trained" \
+            in output_of(res, "1.4"), output_of(res, "1.4")

@@ -15,10 +15,10 @@ from autograder.checks import source, structure, timing
 from autograder.checks.arrays import call_text
 from autograder.describe import describe
 from autograder.harness import SubmissionTestCase, graded
-from probes_a3 import (chosen_sentences, fit_state, heldout_heads, lookup_timing, model_outputs,
-                       model_report, scripted_parse, short_training, submitted_weights, training_losses,
-                       training_start, transition_states)
-from test_a3_public import check_again, check_states, parameter_shapes
+from probes_a3 import (MODEL_HELPERS, chosen_sentences, fit_state, heldout_heads, lookup_timing,
+                       model_gradients, model_outputs, model_report, scripted_parse, short_training,
+                       submitted_weights, training_losses, training_start, transition_states)
+from test_a3_public import check_again, check_parameters, check_states, parameter_shapes
 
 HELDOUT = "ud-english-ewt/en_ewt-ud-test.conllu"
 LETTERS = list("abcdefghijklmnopqrstuvwxyz")
@@ -95,6 +95,40 @@ def random_state(rng, n_tokens, dim, n_features, hidden):
 WEIGHT_NAMES = ("embeddings", "embed_to_hidden_weight", "embed_to_hidden_bias",
                 "hidden_to_logits_weight", "hidden_to_logits_bias")
 MAX_WEIGHT_BYTES = 40 * 1024 * 1024  # what goes on to the reference's sandbox (float32)
+
+# how a student gets a model.weights the grader can use (also for instructors grading
+# the reference folder, which holds none until it is trained)
+HOW_TO_TRAIN = ("run `python run.py --output model.weights` in your assignment folder (not with -d: debug "
+                "mode trains on a smaller vocabulary), and submit that file next to your code; it takes "
+                "about 8 minutes on 2 cores. (In the nlpgrade checkout, for the reference: `make vectors` "
+                "once, then `cd solutions/a3 && ../../.venv/bin/python run.py --output model.weights`.)")
+
+
+def in_reference_layout(reply, want, call, name):
+    """The arrays `reply` ({name: array}, in the layout of the student's model) laid out as
+    the reference's arrays `want` (fit_state: a (1, h) bias, a transposed weight); fails
+    with a message when a key, a kind of value or a size is wrong."""
+    if not (isinstance(reply, dict) and set(reply) == set(want)
+            and all(isinstance(v, np.ndarray) and v.dtype.kind in "biuf" for v in reply.values())):
+        structure.check(reply, want, call, name=name)  # says what is wrong, or it is in want's shapes
+    fitted, problems = fit_state(reply, {k: np.shape(v) for k, v in want.items()})
+    if problems:
+        raise AssertionError(f"{call}: {name}: {'; '.join(problems)}")
+    return fitted
+
+
+def no_gradient(name, is_parameter):
+    """What it means that the loss has no gradient with respect to self.<name>."""
+    if not is_parameter:
+        return (f"self.{name} is a plain tensor, not an nn.Parameter: the loss has no gradient with "
+                "respect to it, so it is never trained (nor saved in the state_dict); make it "
+                f"self.{name} = nn.Parameter(...)")
+    if name == "embeddings":
+        return ("embedding_lookup detaches the embeddings (.detach(), .data, .tolist() or numpy): the loss "
+                "has no gradient with respect to self.embeddings, so they are never trained; index the "
+                "tensor self.embeddings itself (torch.index_select, or self.embeddings[w])")
+    return (f"no gradient of the loss reaches self.{name}: forward computes with it through .detach(), "
+            ".data, .tolist() or numpy, so it is never trained; compute with the tensor itself")
 
 
 def submitted_state(reply, fail):
@@ -240,8 +274,7 @@ class TestParserHidden(SubmissionTestCase):
         embeddings = self.rng.standard_normal((500, 50)).astype(np.float32)
         report = self.student.probe(model_report, embeddings, 36, 200, int(self.rng.integers(1000)),
                                     what=self.MODEL_CALL)
-        want = parameter_shapes(500, 50, 36, 200)
-        structure.check(report, {"parameters": want, "dropout": "Dropout"}, self.MODEL_CALL)
+        check_parameters(report, parameter_shapes(500, 50, 36, 200), self.MODEL_CALL)
         params = report["parameters"]
         for name, value in params.items():
             if not np.isfinite(np.asarray(value, dtype=float)).all():
@@ -254,8 +287,8 @@ class TestParserHidden(SubmissionTestCase):
         words = self.rng.integers(40, size=(5, 36))
         call = (f"forward(w) with w of shape {words.shape} and random weights (d=8, hidden=16, eval mode); "
                 "ParserModel's parameters count only when forward matches the reference")
-        want_y = self.reference_probe(model_outputs, state, words, "forward")
-        got_y = self.student.probe(model_outputs, state, words, "forward", what=call)
+        want_y = self.reference_probe(model_outputs, state, words, "forward", helpers=MODEL_HELPERS)
+        got_y = self.student.probe(model_outputs, state, words, "forward", helpers=MODEL_HELPERS, what=call)
         self.assertClose(got_y, want_y, call, rtol=1e-4, atol=1e-5)
         return report
 
@@ -313,8 +346,8 @@ class TestParserHidden(SubmissionTestCase):
             state = random_state(self.rng, n_tokens, dim, 36, hidden)
             words = self.rng.integers(n_tokens, size=(batch, 36))
             call = f"{which}(w) with w of shape {words.shape} and random weights (d={dim}, hidden={hidden}, eval mode)"
-            want = self.reference_probe(model_outputs, state, words, which)
-            got = self.student.probe(model_outputs, state, words, which, what=call)
+            want = self.reference_probe(model_outputs, state, words, which, helpers=MODEL_HELPERS)
+            got = self.student.probe(model_outputs, state, words, which, helpers=MODEL_HELPERS, what=call)
             self.assertClose(got, want, call, rtol=1e-4, atol=1e-5)
 
     @graded("2.8")
@@ -367,9 +400,8 @@ class TestParserHidden(SubmissionTestCase):
         call = ("train(parser, <300 training sentences>, <100 dev sentences>, n_epochs=2, lr=0.0005) "
                 "from a ParserModel holding the grader's initial weights")
         trained = self.student.probe(short_training, train_ids, dev_ids, start, 2, seed,
-                                     helpers=(chosen_sentences,), what=call, timeout=120)
-        structure.check(trained, start, call, name="parser.model.state_dict() after training")
-        trained = {k: np.asarray(v, dtype=np.float32) for k, v in trained.items()}
+                                     helpers=(chosen_sentences, *MODEL_HELPERS), what=call, timeout=120)
+        trained = in_reference_layout(trained, start, call, "the weights in parser.model after training")
         before, after = self.reference_probe(training_losses, train_ids, [start, trained],
                                              helpers=(chosen_sentences,))
         wanted = min(before * (1 - drop), ceiling)
@@ -388,8 +420,8 @@ class TestParserHidden(SubmissionTestCase):
         """model.weights: unlabeled attachment score on held-out sentences"""
         if not os.path.isfile(os.path.join(self.student.workdir, "model.weights")):
             set_score(0)
-            self.fail("model.weights is not in your submission: submit the file run.py saves "
-                      "(the best dev checkpoint), next to your code")
+            self.fail("model.weights is not in your submission, so there is nothing to parse the held-out "
+                      f"sentences with. To make it: {HOW_TO_TRAIN}")
         set_score(0)
         # The submission's process only reads its weights and sends them back; the
         # reference's ParserModel and parser predict the heads, in the reference's
@@ -402,7 +434,7 @@ class TestParserHidden(SubmissionTestCase):
         if "unfit" in parsed:
             self.fail("model.weights does not fit the grader's parser (the reference's ParserModel, "
                       f"holding your weights, parses the held-out sentences): {parsed['unfit']}. "
-                      "Submit the state_dict of the ParserModel run.py trains (without -d)")
+                      f"Submit the state_dict of the ParserModel run.py trains: {HOW_TO_TRAIN}")
         heads = [[int(h) for h in sentence] for sentence in parsed["heads"]]
         uas, uas_np = attachment(heads, [h for _, _, h in gold], [p for _, p, _ in gold])
         full, floor = float(self.config.thresholds["uas_full"]), float(self.config.thresholds["uas_floor"])
@@ -415,3 +447,30 @@ class TestParserHidden(SubmissionTestCase):
                   f"more, none at {floor:g} or less: {points * share:.2f}/{points}")
         if share < 1.0:
             self.fail(f"held-out UAS {uas:.2f} is below the {full:g} needed for full credit")
+
+    @graded("2.13")
+    def test_gradients_reach_every_parameter(self):
+        """ParserModel: the loss has a gradient with respect to every parameter, the embeddings
+        included, equal to the reference's"""
+        # The student's process returns its gradients for weights and a loss chosen here; the
+        # reference's for the same are the facts: a right gradient needs it computed.
+        state = random_state(self.rng, 40, 8, 36, 16)
+        words = self.rng.integers(40, size=(6, 36))
+        upstream = self.rng.standard_normal((6, 3)).astype(np.float32)
+        call = ("the gradients of sum(R * forward(w)) (R random, w of shape (6, 36), random weights, "
+                "d=8, hidden=16, eval mode)")
+        want = self.reference_probe(model_gradients, state, words, upstream, helpers=MODEL_HELPERS)
+        got = self.student.probe(model_gradients, state, words, upstream, helpers=MODEL_HELPERS, what=call)
+        if not isinstance(got, dict) or set(got) != set(want):
+            structure.check(got, want, call)
+        structure.check(got["output"], want["output"], call, name="forward's result")
+        grads = in_reference_layout(got["gradients"], want["gradients"], call, "the gradients")
+        parameters = got["parameters"] if isinstance(got["parameters"], list) else []  # for the message
+        for name in WEIGHT_NAMES:
+            if np.any(want["gradients"][name]) and not np.any(grads[name]):
+                self.fail(f"{call}: {no_gradient(name, name in parameters)}")
+        self.assertClose(got["output"], want["output"], call, rtol=1e-4, atol=1e-5,
+                         name="forward's result (the gradients count only when forward matches the reference's)")
+        for name in WEIGHT_NAMES:
+            self.assertClose(grads[name], want["gradients"][name], call, rtol=1e-4, atol=1e-5,
+                             name=f"the gradient with respect to self.{name}")

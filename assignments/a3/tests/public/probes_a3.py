@@ -108,27 +108,88 @@ def model_report(embeddings, n_features, hidden, seed):
 
     torch.manual_seed(seed)
     model = ParserModel(embeddings, n_features=n_features, hidden_size=hidden)
-    return {"parameters": {n: p.detach().cpu().numpy() for n, p in model.named_parameters()},
-            "dropout": type(getattr(model, "dropout", None)).__name__}
+    parameters = dict(model.named_parameters())
+    # tensors kept as plain attributes: named in the messages ("not an nn.Parameter")
+    tensors = {n: list(v.shape) for n, v in vars(model).items()
+               if isinstance(v, torch.Tensor) and n not in parameters}
+    return {"parameters": {n: p.detach().cpu().numpy() for n, p in parameters.items()},
+            "dropout": type(getattr(model, "dropout", None)).__name__, "tensors": tensors}
 
 
-def model_outputs(state, words, which):
-    """embedding_lookup or forward (in eval mode) of a model holding the weights `state`."""
-    import numpy as np
+def load_weights(model, state, names):
+    """Put the arrays state[name] for `names` into the model's tensors of those names, in
+    the model's own layout (fit_state: a (1, h) bias, a transposed weight), nn.Parameter
+    or plain tensor alike: each test loads only what it needs, so a model is charged
+    for its layout only by the tests about its parameters."""
     import torch
+
+    wanted, problems = {}, []
+    for name in names:
+        current = getattr(model, name, None)
+        if isinstance(current, torch.Tensor):
+            wanted[name] = tuple(current.shape)
+        else:
+            problems.append("ParserModel has no tensor self.%s (found %s)" % (name, type(current).__name__))
+    fitted, _ = fit_state({n: state[n] for n in wanted}, wanted)
+    problems += ["self.%s has shape %s, which the grader's %s of shape %s does not fit"
+                 % (n, wanted[n], n, tuple(state[n].shape)) for n in wanted if n not in fitted]
+    if problems:
+        raise ValueError("the grader could not put its weights into your ParserModel: %s (it loads "
+                         "them into the tensors the handout names)" % "; ".join(problems))
+    with torch.no_grad():
+        for name, value in fitted.items():
+            getattr(model, name).copy_(torch.as_tensor(value))
+
+
+def built_model(state):
+    """A ParserModel of the sizes of the arrays `state` (the reference's layout)."""
+    import numpy as np
 
     from parser_model import ParserModel
 
     n_tokens, dim = state["embeddings"].shape
-    hidden = state["embed_to_hidden_weight"].shape[1]
-    model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
-                        n_features=state["embed_to_hidden_weight"].shape[0] // dim, hidden_size=hidden)
-    model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    return ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
+                       n_features=state["embed_to_hidden_weight"].shape[0] // dim,
+                       hidden_size=state["embed_to_hidden_weight"].shape[1])
+
+
+def model_outputs(state, words, which):
+    """embedding_lookup or forward (in eval mode) of a model holding the weights `state`.
+    Helpers: built_model, load_weights, fit_state (MODEL_HELPERS)."""
+    import numpy as np
+    import torch
+
+    model = built_model(state)
+    # the lookup needs only the embeddings; forward all five weights
+    load_weights(model, state, ["embeddings"] if which == "embedding_lookup" else list(state))
     model.eval()
     w = torch.as_tensor(np.asarray(words), dtype=torch.long)
     with torch.no_grad():
         out = model.embedding_lookup(w) if which == "embedding_lookup" else model(w)
     return out.numpy()
+
+
+def model_gradients(state, words, upstream):
+    """The gradient of sum(upstream * forward(w)) (eval mode) with respect to each of the
+    model's tensors named in `state`, holding those weights, in the model's own layout
+    (zeros where none reached it); forward's values; and which tensors are nn.Parameter.
+    The trusted side compares all of it with the reference's for the same inputs."""
+    import numpy as np
+    import torch
+
+    model = built_model(state)
+    load_weights(model, state, list(state))
+    model.eval()
+    tensors = {name: getattr(model, name) for name in state}
+    for tensor in tensors.values():
+        tensor.grad = None
+    out = model(torch.as_tensor(np.asarray(words), dtype=torch.long))
+    if out.requires_grad:  # else nothing the loss depends on is trained: no gradient anywhere
+        (out * torch.as_tensor(np.asarray(upstream), dtype=out.dtype)).sum().backward()
+    return {"output": out.detach().cpu().numpy(),
+            "gradients": {n: (t.grad if t.grad is not None else torch.zeros_like(t)).detach().cpu().numpy()
+                          for n, t in tensors.items()},
+            "parameters": [n for n, t in tensors.items() if isinstance(t, torch.nn.Parameter)]}
 
 
 def lookup_timing(embeddings, batch, n_features=36):
@@ -195,23 +256,21 @@ def short_training(train_ids, dev_ids, state, epochs, seed):
     import torch
 
     import run
-    from parser_model import ParserModel
     from utils.parser_utils import Parser
 
     torch.manual_seed(seed)
     np.random.seed(seed)
     train_set, dev_set = chosen_sentences(train_ids), chosen_sentences(dev_ids)
     parser = Parser(train_set)
-    n_tokens, dim = state["embeddings"].shape
-    parser.model = ParserModel(np.zeros((n_tokens, dim), dtype=np.float32),
-                               n_features=state["embed_to_hidden_weight"].shape[0] // dim,
-                               hidden_size=state["embed_to_hidden_weight"].shape[1])
-    parser.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    parser.model = built_model(state)
+    load_weights(parser.model, state, list(state))
     instances = parser.create_instances(parser.vectorize(train_set))
     out = tempfile.mkdtemp(dir=".")
     run.train(parser, instances, parser.vectorize(dev_set), os.path.join(out, "model.weights"),
               batch_size=1024, n_epochs=epochs, lr=0.0005)
-    return {k: v.detach().cpu().numpy() for k, v in parser.model.state_dict().items()}
+    # read by name, in the model's own layout (the trusted side fits it): train is
+    # charged for what training did to them, not for how the model stores them
+    return {n: getattr(parser.model, n).detach().cpu().numpy() for n in state}
 
 
 def training_losses(train_ids, states):
@@ -321,3 +380,7 @@ def heldout_heads(state, sentences):
         return {"unfit": "; ".join(problems)}
     model.load_state_dict({k: torch.as_tensor(v) for k, v in fitted.items()})
     return {"heads": predict_heads(parser, model, sentences)}
+
+
+# what a probe that builds a ParserModel from weights runs with (helpers=MODEL_HELPERS)
+MODEL_HELPERS = (built_model, load_weights, fit_state)

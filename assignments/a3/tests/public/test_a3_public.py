@@ -14,7 +14,7 @@ from autograder.checks import structure
 from autograder.describe import describe
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
-from probes_a3 import model_outputs, model_report, scripted_parse, transition_states
+from probes_a3 import MODEL_HELPERS, model_outputs, model_report, scripted_parse, transition_states
 
 SENTENCE = ["parse", "this", "sentence"]
 # After each of S, S, S, LA, RA, RA on SENTENCE, worked out by hand.
@@ -107,6 +107,25 @@ def check_states(call, sentence, transitions, got, wanted, advice=""):
                 f"{call}: after {transitions[:step]} (stack, buffer, dependencies) are "
                 f"{state[0]!r}, {state[1]!r}, {_pairs(state[2])}; wanted {want[0]}, {want[1]}, {_pairs(want[2])}"
                 + (f": {advice}" if advice else ""))
+
+
+def check_parameters(report, want, call):
+    """model_report's reply against the parameters `want` ({name: zero array}): first a
+    wanted one kept as a plain tensor is named as such, then the structure."""
+    tensors = report.get("tensors") if isinstance(report, dict) else None
+    params = report.get("parameters") if isinstance(report, dict) else None
+    if isinstance(tensors, dict) and isinstance(params, dict):
+        plain = [n for n in want if n not in params and n in tensors]
+        if plain:
+            raise AssertionError(
+                f"{call}: self.{plain[0]} is a plain tensor, not an nn.Parameter, so it is neither trained "
+                "(model.parameters() leaves it out, and so does the optimizer) nor saved (state_dict()): "
+                f"make it self.{plain[0]} = nn.Parameter(...)"
+                + (f" (so are {', '.join('self.' + n for n in plain[1:])})" if len(plain) > 1 else ""))
+    shape = {"parameters": want, "dropout": "Dropout"}
+    if isinstance(report, dict) and isinstance(tensors, dict):
+        shape["tensors"] = tensors  # what it is is the check above's business
+    structure.check(report, shape, call)
 
 
 def check_again(call, sentence, transitions, got, wanted):
@@ -213,8 +232,7 @@ class TestParserPublic(SubmissionTestCase):
         embeddings = rng.standard_normal((n_tokens, dim)).astype(np.float32)
         call = f"ParserModel(embeddings of shape ({n_tokens}, {dim}))"
         report = self.student.probe(model_report, embeddings, 36, 200, 0, what=call)
-        want = parameter_shapes(n_tokens, dim, 36, 200)
-        structure.check(report, {"parameters": want, "dropout": "Dropout"}, call)
+        check_parameters(report, parameter_shapes(n_tokens, dim, 36, 200), call)
         self.assertClose(report["parameters"]["embeddings"], embeddings, call, name="its embeddings parameter")
         # the shapes count only when the model computes with them: random weights, and the
         # values the handout defines, computed here
@@ -223,5 +241,5 @@ class TestParserPublic(SubmissionTestCase):
         want_x, want_y = expected_outputs(state, words)
         for which, wanted in (("embedding_lookup", want_x), ("forward", want_y)):
             what = f"{which}(w) for w of shape (4, 36), random weights, eval mode"
-            got = self.student.probe(model_outputs, state, words, which, what=what)
+            got = self.student.probe(model_outputs, state, words, which, helpers=MODEL_HELPERS, what=what)
             self.assertClose(got, wanted, what, rtol=1e-4, atol=1e-4)
