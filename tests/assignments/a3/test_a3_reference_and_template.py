@@ -63,3 +63,17 @@ def test_handout_states_the_configured_uas_bars():
     bars = A3.thresholds
     assert f"A UAS of {bars['uas_full']:g} or more earns all {A3.points['2.12']} points" in handout
     assert f"{bars['uas_floor']:g} or less none" in handout
+
+
+def test_student_zip_takes_torch_from_the_cpu_index(monkeypatch):
+    """pip on a laptop without a GPU must not fetch the multi-gigabyte CUDA build of the
+    pinned torch; the README says how to get a GPU build instead."""
+    from autograder.release import student_zip
+
+    monkeypatch.setattr(student_zip, "generated_entries", lambda paths, prefix: {})  # vectors: not needed here
+    entries = student_zip.entries(A3)
+    lines = entries["a3/requirements.txt"][0].decode().splitlines()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
+    assert any(line.startswith("torch==") for line in lines)
+    readme = entries["a3/README.md"][0].decode()
+    assert "CPU index" in readme and "--index-url https://download.pytorch.org/whl/cu" in readme
