@@ -10,7 +10,13 @@ it, 2.10 (timing) checks the timed outputs, and 2.11 evaluates the trained weigh
 the reference's ParserModel. So a wrong parse_step also loses 2.2 and 2.4, a wrong
 forward or embedding_lookup also loses 1.4 and 2.5-2.7, a wrong embedding_lookup also
 2.10, and one whose trained weights mean something else to the reference (features in
-another order) also 2.11.
+another order) also 2.11. 2.13 (gradients, issue 11) compares gradients only when forward's
+values match, so a wrong forward or lookup also loses 2.13.
+
+Each model test loads only the weights it needs, in the model's own layout (issue 11):
+2.8 only the embeddings, so a model of nn.Linear layers keeps 2.8; a 2021 layout (plain
+tensors, a weight stored transposed, a (1, h) bias) keeps 2.8, 2.9 and 2.11, and loses
+the tests about its parameters and their gradients.
 """
 import shutil
 
