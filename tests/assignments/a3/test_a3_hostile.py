@@ -38,6 +38,9 @@ def test_missing_weights(tmp_path):
     res = graded_public_and_heldout(tmp_path, submission(tmp_path))
     assert lost(res) == {"2.12"}
     assert "model.weights is not in your submission" in output_of(res, "2.12")
+    # how to make one, for a student and for an instructor grading the reference folder
+    assert "python run.py --output model.weights" in output_of(res, "2.12")
+    assert "`make vectors` once, then `cd solutions/a3" in output_of(res, "2.12")
     assert "missing from your submission: model.weights" in res["output"]
 
 
@@ -104,3 +107,33 @@ def test_a_state_dict_that_is_not_one(tmp_path):
     res = graded_public_and_heldout(tmp_path, submission(tmp_path, state={"weights": [1, 2, 3]}))
     assert lost(res) == {"2.12"}
     assert "holds no state_dict" in output_of(res, "2.12")
+
+
+def test_load_weights_fills_the_models_own_layout():
+    """What 2.8, 2.9, 2.11 and 2.13 load a student's ParserModel with (inside its sandbox):
+    only the names asked for, into nn.Parameters and plain tensors alike, a (1, h) bias
+    and a transposed weight in the model's own layout; a missing tensor is said by name."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_probes_a3", f"{A3.tests_dir('public')}/probes_a3.py")
+    probes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probes)
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embeddings = torch.nn.Parameter(torch.zeros(5, 2))
+            self.embed_to_hidden_bias = torch.nn.Parameter(torch.zeros(1, 4))
+            self.hidden_to_logits_weight = torch.zeros(3, 4)  # plain, stored (out, in)
+
+    state = {"embeddings": np.arange(10.0).reshape(5, 2), "embed_to_hidden_bias": np.arange(4.0),
+             "hidden_to_logits_weight": np.arange(12.0).reshape(4, 3)}
+    model = Model()
+    probes.load_weights(model, state, ["embeddings"])
+    assert (model.embeddings.detach().numpy() == state["embeddings"]).all()
+    assert not model.embed_to_hidden_bias.detach().numpy().any()  # not asked for: left alone
+    probes.load_weights(model, state, list(state))
+    assert (model.embed_to_hidden_bias.detach().numpy() == np.arange(4.0).reshape(1, 4)).all()
+    assert (model.hidden_to_logits_weight.numpy() == state["hidden_to_logits_weight"].T).all()
+    with pytest.raises(ValueError, match=r"ParserModel has no tensor self\.embed_to_hidden_weight"):
+        probes.load_weights(model, {"embed_to_hidden_weight": np.zeros((2, 4))}, ["embed_to_hidden_weight"])
