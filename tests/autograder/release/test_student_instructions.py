@@ -118,9 +118,8 @@ def test_requirements_install_everything_the_zip_imports(name, zips):
 
 
 def test_only_what_is_needed_a_numpy_assignment_gets_no_torch_or_jupyter(zips):
-    for name in ("a2",):
-        pinned = requirement_names(zips[name][name + "/requirements.txt"][0].decode())
-        assert not pinned & {"torch", "nbformat", "notebook"}, name
+    assert not requirement_names(zips["a2"]["a2/requirements.txt"][0].decode()) & {
+        "torch", "nbformat", "notebook"}
     assert {"nbformat", "notebook"} <= requirement_names(zips["a1"]["a1/requirements.txt"][0].decode())
     assert "torch" in requirement_names(zips["a3"]["a3/requirements.txt"][0].decode())
 
