@@ -32,6 +32,14 @@ def test_each_template_is_all_stubs_and_each_reference_none(name):
     assert {s.name for s in template.stubs} == EXERCISES[name]
     assert all(s.raises for s in template.stubs)
     assert stubs.Stubs.analyse(texts(a.reference_dir, a), starter).stubs == []
+    # what the worker reports for each (qualified or bare name, its file in the traceback)
+    # becomes the stub message
+    for stub in template.stubs:
+        for reported in {stub.name, stub.bare}:
+            exc = StudentException("a call", "NotImplementedError", "", f'File "{stub.file}", line 1, in {stub.bare}',
+                                   reported)
+            assert template.explain(exc).startswith(f"{stub.name} is still the starter stub: write your code"), \
+                (stub.name, reported)
     # the Gradescope image has no student_template/: the reference, stubbed, is the same starter
     derived = {f: stubs._stubbed(f, t) for f, t in texts(a.reference_dir, a).items()}
     assert {s.name for s in stubs.Stubs.analyse(texts(a.template_dir, a), derived).stubs} == EXERCISES[name]
