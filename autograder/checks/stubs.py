@@ -165,6 +165,19 @@ def used_names(fn):
 
 
 # ----- the submission ----------------------------------------------------------------
+def _judge(name, fn, starter_fn, file):
+    """A Stub when `fn` is unwritten (see the module's docstring), else None."""
+    body, raised = normalized(fn)
+    if starter_fn is not None:
+        starter_body, to_write = normalized(starter_fn)
+        if not to_write:
+            return None  # provided code, not an exercise
+        same = body == starter_body
+    else:  # no starter: one that always raises is unwritten
+        same = any(_is_nie(s) for s in fn.body)
+    return Stub(name, file, raised) if same or computes_nothing(fn) else None
+
+
 class Stubs:
     """The unwritten functions of one submission, and what each function uses."""
 
@@ -185,16 +198,12 @@ class Stubs:
             theirs = functions(_cells(file, starter[file])) if starter.get(file) else {}
             for name, fn in mine.items():
                 uses[name] = used_names(fn)
-                body, raised = normalized(fn)
-                if name in theirs:
-                    starter_body, to_write = normalized(theirs[name])
-                    if not to_write:
-                        continue  # provided code, not an exercise
-                    same = body == starter_body
-                else:  # no starter: one that always raises is unwritten
-                    same = any(_is_nie(s) for s in fn.body)
-                if same or computes_nothing(fn):
-                    stubs.append(Stub(name, file, raised))
+                try:
+                    stub = _judge(name, fn, theirs.get(name), file)
+                except RecursionError:  # an expression nested thousands deep: not a stub
+                    stub = None
+                if stub is not None:
+                    stubs.append(stub)
         return cls(stubs, uses)
 
     def __bool__(self):

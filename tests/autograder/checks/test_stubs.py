@@ -194,3 +194,12 @@ def test_a_graded_template_with_its_raises_removed_names_every_stub(tmp_path):
     for t in res["tests"]:
         assert "still the starter stub" in t["output"] and "nothing" in t["output"], t
         assert t["output"].startswith(named.get(t["number"], "")), t
+
+
+def test_source_nested_too_deep_to_judge_costs_nothing():
+    """An expression that parses but is too deep to compare: that function is no stub, the
+    others are judged; one too deep to parse: that file has no stubs, no error."""
+    deep = "def f(x):\n    return " + "+".join(["x"] * 1000) + "\n" + EMPTIED
+    assert {s.name for s in analyse(deep, starter=STARTER).stubs} == {"distinct_words", "co_occurrence"}
+    deeper = "def f(x):\n    return " + "+".join(["x"] * 5000) + "\n" + EMPTIED
+    assert analyse(deeper, starter=STARTER).stubs == []
