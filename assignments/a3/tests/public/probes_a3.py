@@ -129,7 +129,8 @@ def load_weights(model, state, names):
         if isinstance(current, torch.Tensor):
             wanted[name] = tuple(current.shape)
         else:
-            problems.append("ParserModel has no tensor self.%s (found %s)" % (name, type(current).__name__))
+            problems.append("ParserModel has no tensor self.%s (%s)" % (
+                name, "no such attribute" if current is None else "it is a " + type(current).__name__))
     fitted, _ = fit_state({n: state[n] for n in wanted}, wanted)
     problems += ["self.%s has shape %s, which the grader's %s of shape %s does not fit"
                  % (n, wanted[n], n, tuple(state[n].shape)) for n in wanted if n not in fitted]
