@@ -79,8 +79,9 @@ def test_following_the_readme_in_a_fresh_venv(name, unpacked):
     score, total = public_score(name, template.stdout)
     assert score == 0 and total > 0, template.stdout[-3000:]
 
-    for rel in assignment.student_files:
-        shutil.copyfile(os.path.join(assignment.reference_dir, rel), unpacked / rel)
+    for rel in assignment.student_files:  # (a3's model.weights is trained, not in solutions/)
+        if os.path.isfile(os.path.join(assignment.reference_dir, rel)):
+            shutil.copyfile(os.path.join(assignment.reference_dir, rel), unpacked / rel)
     reference = sh(unpacked, check)
     assert reference.returncode == 0, reference.stdout[-5000:] + reference.stderr[-3000:]
     assert public_score(name, reference.stdout) == (total, total), reference.stdout[-5000:]
