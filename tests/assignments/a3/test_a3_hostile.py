@@ -44,22 +44,12 @@ def test_missing_weights(tmp_path):
     assert "missing from your submission: model.weights" in res["output"]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "could not be read with torch.load"),
-    (b"PK\x03\x04 this is not a torch file", "could not be read with torch.load"),
-])
-def test_corrupt_weights(tmp_path, content, message):
-    res = graded_public_and_heldout(tmp_path, submission(tmp_path, weights_bytes=content))
+# (a file that starts as a zip but is not a torch file takes the same path: one grading;
+# weights of another vocabulary, a debug-mode run's, are the variant suite's)
+def test_corrupt_weights(tmp_path):
+    res = graded_public_and_heldout(tmp_path, submission(tmp_path, weights_bytes=b""))
     assert lost(res) == {"2.12"}
-    assert message in output_of(res, "2.12")
-
-
-def test_weights_of_another_vocabulary(tmp_path, quick_weights):
-    state = torch.load(quick_weights, weights_only=True)
-    state["embeddings"] = state["embeddings"][:1000]  # as from a debug-mode (-d) run
-    res = graded_public_and_heldout(tmp_path, submission(tmp_path, state=state))
-    assert lost(res) == {"2.12"}
-    assert "trained with another vocabulary" in output_of(res, "2.12")
+    assert "could not be read with torch.load" in output_of(res, "2.12")
 
 
 def test_weights_of_another_model(tmp_path, quick_weights):

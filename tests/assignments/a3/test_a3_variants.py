@@ -264,6 +264,9 @@ def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weig
         torch.save(state, tmp_path / "sub" / "model.weights")
     res = grade(sub, assignment="a3", results_path=tmp_path / "results.json", thresholds=QUICK_THRESHOLDS)
     check_variant_result(res, name, expected, TEST_FUNCTIONS, seed)
+    if name == "model.weights of a debug-mode run":
+        assert "trained with another vocabulary (debug mode -d" in output_of(res, "2.12"), output_of(res, "2.12")
+        assert "python run.py --output model.weights" in output_of(res, "2.12")  # how to make one
     if name in NO_GRADIENT_SAID:
         assert NO_GRADIENT_SAID[name] in output_of(res, "2.13"), output_of(res, "2.13")
     if name.startswith("output layer as plain tensors"):
