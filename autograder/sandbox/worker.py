@@ -97,9 +97,20 @@ def student_traceback(exc, roots):
 
 
 def innermost_function(exc, root):
-    """Name of the innermost function in the submission's own files that was running."""
-    names = [f.name for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
-    return names[-1] if names else None
+    """Name of the innermost function in the submission's own files that was running,
+    with its class for a method ("ParserModel.__init__", not a bare "__init__")."""
+    name, tb = None, exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(root):
+            name = getattr(frame.f_code, "co_qualname", None)  # Python 3.11+
+            if name is None:  # 3.10: the class of `self`, where the method is its own
+                owner = type(frame.f_locals.get("self", None))
+                defined = getattr(owner, frame.f_code.co_name, None)
+                same = getattr(defined, "__code__", None) is frame.f_code
+                name = f"{owner.__name__}.{frame.f_code.co_name}" if same else frame.f_code.co_name
+        tb = tb.tb_next
+    return name
 
 
 def seed_everything(seed):
