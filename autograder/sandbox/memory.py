@@ -23,6 +23,7 @@ MB = 2**20
 ADDRESS_SPACE_EXTRA_MB = 2048  # torch's untouched reservations, thread stacks, arenas
 
 _RSS = re.compile(rb"^(?:RssAnon|RssShmem):\s+(\d+) kB", re.M)
+_PSS = re.compile(rb"^(?:Pss_Anon|Pss_Shmem):\s+(\d+) kB", re.M)
 
 
 def address_space_mb(memory_mb):
@@ -55,20 +56,42 @@ def _children(pid):
     return out
 
 
-def resident_bytes(pid):
-    """Anonymous and shared memory resident in `pid` and its descendants (bytes)."""
-    total, todo, seen = 0, [pid], set()
+def _tree(pid):
+    """`pid` and its living descendants."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
-        if p in seen:
+        if p in found:
             continue
-        seen.add(p)
-        try:
-            with open(f"/proc/{p}/status", "rb") as f:
-                total += sum(int(kb) for kb in _RSS.findall(f.read())) * 1024
-        except OSError:
-            continue
+        found.append(p)
         todo.extend(_children(p))
+    return found
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def resident_bytes(pid):
+    """Anonymous and shared memory resident in `pid` and its descendants (bytes).
+
+    One process: its RssAnon + RssShmem (cheap). Several: each one's proportional share
+    (Pss_Anon + Pss_Shmem of smaps_rollup), since a forked child shares its parent's
+    pages until it writes them: summing their RSS would count a 100 MB worker forked ten
+    times as 1 GB, and a fork that the process limit refuses would read as memory."""
+    pids = _tree(pid)
+    total = 0
+    for p in pids:
+        text = _read(f"/proc/{p}/smaps_rollup") if len(pids) > 1 else None
+        found = _PSS.findall(text) if text else []
+        if len(found) < 2:  # one process, or a kernel without Pss_Anon (before 5.7)
+            text = _read(f"/proc/{p}/status")
+            found = _RSS.findall(text) if text else []
+        total += sum(int(kb) for kb in found) * 1024
     return total
 
 
