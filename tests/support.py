@@ -1,9 +1,11 @@
 """Helpers for tests of the harness: build submissions from the reference, grade them."""
 import ast
+import contextlib
 import dataclasses
 import os
 import random
 import shutil
+import tempfile
 
 from autograder import config as configmod
 from autograder import grading
@@ -161,3 +163,33 @@ def check_variant_result(res, name, expected, test_functions, seed):
         assert "Traceback" not in output and "autograder" not in output, output
         names = test_functions[number]
         assert any(re.search(rf"\b{re.escape(n)}\b", output) for n in names), (number, names, output)
+
+
+@contextlib.contextmanager
+def module_sandbox(folder, source, limits, name="m"):
+    """A Sandbox over `folder`/sub holding one student module `name`.py with `source`,
+    readable by the sandbox's user (`folder`: an open_tmp)."""
+    from autograder.sandbox import Sandbox
+
+    sub = os.path.join(str(folder), "sub")
+    os.makedirs(sub)
+    with open(os.path.join(sub, name + ".py"), "w") as f:
+        f.write(source)
+    for path, mode in ((str(folder), 0o755), (sub, 0o755), (os.path.join(sub, name + ".py"), 0o644)):
+        os.chmod(path, mode)
+    sb = Sandbox(sub, limits, student_files=[name + ".py"])
+    try:
+        yield sb
+    finally:
+        sb.close()
+
+
+@contextlib.contextmanager
+def open_workdir(prefix):
+    """A temporary folder outside pytest's private tree that the sandbox's user may enter."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(path, 0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

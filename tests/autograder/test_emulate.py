@@ -14,6 +14,7 @@ import pytest
 from autograder import config as configmod
 from autograder import emulate, results
 from autograder.release import autograder_zip, write_zip
+from support import open_workdir
 
 ROOT = configmod.ROOT
 RELEASED = ["a2"]  # assignments with a released autograder zip
@@ -22,10 +23,8 @@ RELEASED = ["a2"]  # assignments with a released autograder zip
 @pytest.fixture(scope="module")
 def workdir():
     # One folder for the module's zips and results (the zip is built once).
-    path = tempfile.mkdtemp(prefix="nlpgrade-test-emulate-")
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with open_workdir("nlpgrade-test-emulate-") as path:
+        yield path
 
 
 @pytest.fixture(scope="module")

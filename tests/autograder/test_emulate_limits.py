@@ -5,8 +5,6 @@ a2's reference is graded here (seconds); a1 and a3 (a3 needs trained weights, a 
 of about a minute) by `make bench` (bench/gradescope.py), with the same bound."""
 import json
 import os
-import shutil
-import tempfile
 
 import pytest
 
@@ -14,6 +12,7 @@ from autograder import cgroups
 from autograder import config as configmod
 from autograder import emulate
 from autograder.release import autograder_zip, write_zip
+from support import open_workdir
 
 ROOT = configmod.ROOT
 HEADROOM = 0.25  # of Gradescope's 768 MB, left unused by a reference's grading (bench/gradescope.py)
@@ -25,10 +24,8 @@ RESULTS = ('cat > "$NLPGRADE_AUTOGRADER_ROOT/results/results.json" <<JSON\n'
 
 @pytest.fixture(scope="module")
 def workdir():
-    path = tempfile.mkdtemp(prefix="nlpgrade-test-emulate-limits-")
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with open_workdir("nlpgrade-test-emulate-limits-") as path:
+        yield path
 
 
 def fake_autograder(path, run_script):

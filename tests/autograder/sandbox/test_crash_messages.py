@@ -1,10 +1,9 @@
 """A worker that stops answering says what happened: its pipe closed while it ran, it
 exited with a status, or it was killed (the memory limit named)."""
-import os
-
 import pytest
 
-from autograder.sandbox import Limits, Sandbox, StudentCrashed
+from autograder.sandbox import Limits, StudentCrashed
+from support import module_sandbox
 
 MODULE = '''
 import os, time
@@ -26,16 +25,8 @@ def double(x):
 
 @pytest.fixture
 def sandbox(open_tmp):
-    folder = open_tmp / "sub"
-    folder.mkdir()
-    (folder / "m.py").write_text(MODULE)
-    for path in (open_tmp, folder):
-        os.chmod(path, 0o755)
-    os.chmod(folder / "m.py", 0o644)
-    sb = Sandbox(str(folder), Limits(call_timeout_s=10, import_timeout_s=5, memory_mb=768),
-                 student_files=["m.py"])
-    yield sb
-    sb.close()
+    with module_sandbox(open_tmp, MODULE, Limits(call_timeout_s=10, import_timeout_s=5, memory_mb=768)) as sb:
+        yield sb
 
 
 def test_a_closed_pipe_is_not_called_a_memory_kill(sandbox):

@@ -5,8 +5,9 @@ import os
 
 import pytest
 
-from autograder.sandbox import Limits, Sandbox, StudentCrashed
+from autograder.sandbox import Limits, StudentCrashed
 from autograder.sandbox import memory
+from support import module_sandbox
 
 MODULE = '''
 import os, subprocess, sys, time
@@ -30,15 +31,8 @@ def oom_score_adj():
 
 @pytest.fixture
 def sandbox(open_tmp):
-    folder = open_tmp / "sub"
-    folder.mkdir()
-    (folder / "m.py").write_text(MODULE)
-    os.chmod(folder, 0o755)
-    os.chmod(folder / "m.py", 0o644)
-    sb = Sandbox(str(folder), Limits(memory_mb=400, call_timeout_s=30, import_timeout_s=30),
-                 student_files=["m.py"])
-    yield sb
-    sb.close()
+    with module_sandbox(open_tmp, MODULE, Limits(memory_mb=400, call_timeout_s=30, import_timeout_s=30)) as sb:
+        yield sb
 
 
 def test_over_the_limit_is_stopped_and_the_message_names_the_limit(sandbox):
