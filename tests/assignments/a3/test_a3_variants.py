@@ -90,14 +90,18 @@ DROPOUT_ALWAYS = '''
 '''
 
 
-def init_variant(line):
-    return f'''
+# the start every ParserModel.__init__ variant shares
+INIT_START = '''
     def __init__(self, embeddings, n_features=36, hidden_size=200, n_classes=3, dropout_prob=0.5):
         super(ParserModel, self).__init__()
         self.n_features, self.n_classes, self.dropout_prob = n_features, n_classes, dropout_prob
         self.embed_size, self.hidden_size = embeddings.shape[1], hidden_size
         self.embeddings = nn.Parameter(torch.tensor(embeddings))
-        self.embed_to_hidden_weight = nn.Parameter(torch.empty(self.n_features * self.embed_size, hidden_size))
+'''
+
+
+def init_variant(line):
+    return INIT_START + f'''        self.embed_to_hidden_weight = nn.Parameter(torch.empty(self.n_features * self.embed_size, hidden_size))
         self.embed_to_hidden_bias = nn.Parameter(torch.zeros(hidden_size))
         self.dropout = nn.Dropout(p=dropout_prob)
         self.hidden_to_logits_weight = nn.Parameter(torch.empty(hidden_size, n_classes))
@@ -110,13 +114,7 @@ def init_variant(line):
 NORMAL_INIT = init_variant("nn.init.xavier_normal_(weight)")
 FAN_IN_ONLY = init_variant("nn.init.uniform_(weight, -(3.0 / weight.shape[0]) ** 0.5, (3.0 / weight.shape[0]) ** 0.5)")
 
-LINEAR_LAYERS = '''
-    def __init__(self, embeddings, n_features=36, hidden_size=200, n_classes=3, dropout_prob=0.5):
-        super(ParserModel, self).__init__()
-        self.n_features, self.n_classes, self.dropout_prob = n_features, n_classes, dropout_prob
-        self.embed_size, self.hidden_size = embeddings.shape[1], hidden_size
-        self.embeddings = nn.Parameter(torch.tensor(embeddings))
-        self.embed_to_hidden = nn.Linear(self.n_features * self.embed_size, hidden_size)
+LINEAR_LAYERS = INIT_START + '''        self.embed_to_hidden = nn.Linear(self.n_features * self.embed_size, hidden_size)
         self.dropout = nn.Dropout(p=dropout_prob)
         self.hidden_to_logits = nn.Linear(hidden_size, n_classes)
 '''
@@ -126,13 +124,7 @@ LINEAR_LAYERS = '''
 # saved; but embedding_lookup and forward compute the right thing once the weights are in
 # place, so only the tests about the parameters and their gradients are lost.
 PLAIN_TENSOR_OUTPUT_LAYER = {
-    "ParserModel.__init__": '''
-    def __init__(self, embeddings, n_features=36, hidden_size=200, n_classes=3, dropout_prob=0.5):
-        super(ParserModel, self).__init__()
-        self.n_features, self.n_classes, self.dropout_prob = n_features, n_classes, dropout_prob
-        self.embed_size, self.hidden_size = embeddings.shape[1], hidden_size
-        self.embeddings = nn.Parameter(torch.tensor(embeddings))
-        self.embed_to_hidden_weight = nn.Parameter(torch.empty(self.n_features * self.embed_size, hidden_size))
+    "ParserModel.__init__": INIT_START + '''        self.embed_to_hidden_weight = nn.Parameter(torch.empty(self.n_features * self.embed_size, hidden_size))
         nn.init.xavier_uniform_(self.embed_to_hidden_weight)
         self.embed_to_hidden_bias = nn.Parameter(torch.zeros(1, hidden_size))
         self.dropout = nn.Dropout(p=dropout_prob)
