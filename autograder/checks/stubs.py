@@ -25,6 +25,11 @@ from .. import templates
 
 NIE = "NotImplementedError"
 SOURCE_LIMIT = 32 << 20  # bytes of one submitted file read (a notebook with its outputs)
+# What is analysed at most: real submissions are a few dozen functions in tens of KB of
+# code; a submission built to be expensive to parse here (thousands of defs in MBs of
+# code) only loses the stub messages, it cannot slow the grader or exhaust its memory.
+CODE_LIMIT = 256 << 10   # characters of code in one file (a notebook: its code cells)
+FUNCTION_LIMIT = 400     # functions and methods in the whole submission
 WHERE = "where it says YOUR CODE HERE"
 PLACEHOLDER_CALLS = {"zeros", "zeros_like", "empty", "empty_like"}
 CONTROL = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)
@@ -194,7 +199,12 @@ class Stubs:
         for file, text in sorted(submitted.items()):
             if text is None:
                 continue
-            mine = functions(_cells(file, text))
+            cells = _cells(file, text)
+            if sum(len(c) for c in cells) > CODE_LIMIT:
+                continue  # not a submission a person wrote: no stub messages from it
+            mine = functions(cells)
+            if len(uses) + len(mine) > FUNCTION_LIMIT:
+                return cls()
             theirs = functions(_cells(file, starter[file])) if starter.get(file) else {}
             for name, fn in mine.items():
                 uses[name] = used_names(fn)
@@ -238,8 +248,7 @@ class Stubs:
         if direct:
             names = " and ".join(s.name for s in direct)
             verb = "is" if len(direct) == 1 else "are"
-            seen = " ".join(text.split())
-            seen = seen if len(seen) <= 300 else seen[:297] + "..."
+            seen = text.strip()
             return (f"{names} {verb} still the starter stub: nothing is written {WHERE}, the body is "
                     f"the starter's. Write the function there."
                     + (f"\nWhat the test saw: {seen}" if seen else ""))

@@ -203,3 +203,25 @@ def test_source_nested_too_deep_to_judge_costs_nothing():
     assert {s.name for s in analyse(deep, starter=STARTER).stubs} == {"distinct_words", "co_occurrence"}
     deeper = "def f(x):\n    return " + "+".join(["x"] * 5000) + "\n" + EMPTIED
     assert analyse(deeper, starter=STARTER).stubs == []
+
+
+def test_a_submission_built_to_be_expensive_to_analyse_only_loses_its_stub_messages():
+    """Thousands of defs, or megabytes of code, are no submission a person wrote: the
+    grader's process does not parse them (a 3 MB cell of 200,000 defs took 49 s per
+    failing test and 700 MB here), and nothing is named a stub."""
+    import time
+
+    many = EMPTIED + "".join(f"def f{i}(x):\n    return x\n" for i in range(stubs.FUNCTION_LIMIT))
+    started = time.process_time()
+    assert analyse(many).stubs == []
+    huge = EMPTIED + "x = 1\n" * (stubs.CODE_LIMIT // 6 + 1)
+    assert analyse(huge).stubs == []
+    assert time.process_time() - started < 5  # CPU, not wall time: load cannot reach it
+    # under the caps the same stubs are found
+    assert {s.name for s in analyse(EMPTIED + "def g(x):\n    return x\n").stubs} == {"distinct_words", "co_occurrence"}
+
+
+def test_the_message_keeps_what_the_test_saw_in_full():
+    long = "distinct_words([['a', 'b']]): corpus_words is [], wanted " + repr([f"w{i}" for i in range(200)])
+    text = analyse(EMPTIED).explain(AssertionError(long))
+    assert text.endswith("What the test saw: " + long)

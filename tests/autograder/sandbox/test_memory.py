@@ -63,35 +63,36 @@ def test_resident_bytes_counts_what_is_touched_not_what_is_reserved():
     reserved.close()
 
 
+FORKS = """
+import os, sys, time
+block = bytearray(200 * 2**20)
+block[::4096] = b"1" * len(block[::4096])
+for _ in range(10):
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
 def test_forked_children_count_once_for_the_pages_they_share():
     """A fork shares its parent's pages until it writes them: ten forks of a process
     holding 200 MB hold about 200 MB, not 2 GB (summed RSS said 2 GB and killed a fork
-    bomb for memory before the process limit could stop it)."""
+    bomb for memory before the process limit could stop it). A fresh interpreter, not a
+    fork of pytest, whose own heap would count."""
     import signal
-    import time
+    import subprocess
+    import sys
 
-    r, w = os.pipe()
-    parent = os.fork()
-    if parent == 0:
-        try:
-            block = bytearray(200 * 2**20)
-            block[::4096] = b"1" * len(block[::4096])
-            for _ in range(10):
-                if os.fork() == 0:
-                    time.sleep(60)
-                    os._exit(0)
-            os.write(w, b"x")
-            time.sleep(60)
-        finally:
-            os._exit(0)
+    proc = subprocess.Popen([sys.executable, "-c", FORKS], stdout=subprocess.PIPE, text=True)
     try:
-        os.read(r, 1)
-        held = memory.resident_bytes(parent)
+        assert proc.stdout.readline().strip() == "ready"
+        assert len(memory._tree(proc.pid)) == 11
+        held = memory.resident_bytes(proc.pid)
         assert 190 * 2**20 < held < 300 * 2**20, held / 2**20
     finally:
-        for child in memory._tree(parent)[1:]:
+        for child in memory._tree(proc.pid)[1:]:
             os.kill(child, signal.SIGKILL)
-        os.kill(parent, signal.SIGKILL)
-        os.waitpid(parent, 0)
-        os.close(r)
-        os.close(w)
+        proc.kill()
+        proc.wait()
