@@ -27,7 +27,7 @@ from .sandbox import Budget, Sandbox
 from .sandbox.errors import SubmissionError
 from .sandbox.privileges import (become_subreaper, give_to, holds_grader_secrets, kill_all,
                                  kill_leftovers, lease_identity, protect_private_paths,
-                                 sweep_files)
+                                 sweep_files, sweep_ipc)
 from .submission import Submission, SubmissionProblem, all_files, collect, stage
 
 DISK_MB = 512         # bytes a grading may add to its staging folder (weights, plots, scratch)
@@ -241,6 +241,7 @@ class Session:
         kill_leftovers(self.identity)  # and reap those that were our children
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self.identity is not None:
+            sweep_ipc(self.identity.uid)
             self.left_behind = sweep_files(self.identity.uid)
             if self.left_behind:
                 print(f"nlpgrade: removed {len(self.left_behind)} files the sandbox left outside "

@@ -1,5 +1,5 @@
 """Kernel layers around the sandbox worker: Landlock (what it may read and write) and a
-seccomp filter (no network sockets).
+seccomp filter (no network sockets, no memory that no process holds).
 
 Applied by the worker to itself, before any student code runs, and inherited by every
 process it starts; neither needs privileges. Each layer is best effort: where the kernel
@@ -15,7 +15,10 @@ processes outside the sandbox.
 
 The seccomp filter lets socket() create only AF_UNIX and AF_NETLINK sockets, refuses
 io_uring (whose socket operation bypasses the filter), the x32 ABI and foreign
-architectures' system calls.
+architectures' system calls, and refuses memory no process holds: System V shared
+memory, semaphores and message queues (a detached segment outlives its process, in no
+process's resident memory: the memory watch cannot see it, no kill frees it) and
+memfd_create (a memfd written to, not mapped, is the same).
 """
 import ctypes
 import errno
@@ -147,6 +150,8 @@ def _no_new_privs():
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 SYS_SOCKET = {"x86_64": 41, "aarch64": 198}
 SYS_IO_URING = (425, 426, 427)    # setup, enter, register: same on both
+# shmget, semget, msgget, memfd_create
+SYS_UNHELD_MEMORY = {"x86_64": (29, 64, 68, 319), "aarch64": (194, 190, 186, 279)}
 X32_BIT = 0x40000000
 AF_UNIX, AF_NETLINK = 1, 16
 RET_ALLOW = 0x7FFF0000
@@ -165,26 +170,25 @@ def socket_filter(machine=None):
         raise OSError(errno.ENOSYS, f"no seccomp filter written for {machine}")
     deny = RET_ERRNO | errno.EACCES
     nosys = RET_ERRNO | errno.ENOSYS
+    refused = [(nr, nosys) for nr in SYS_IO_URING] + [(nr, deny) for nr in SYS_UNHELD_MEMORY[machine]]
     prog = [
-        _bpf(LD_W_ABS, 0, 0, 4),                           # 0 arch
-        _bpf(JEQ_K, 1, 0, AUDIT_ARCH[machine]),            # 1
-        _bpf(RET_K, 0, 0, nosys),                          # 2 a foreign architecture
-        _bpf(LD_W_ABS, 0, 0, 0),                           # 3 syscall number
-        _bpf(JGE_K, 0, 1, X32_BIT),                        # 4
-        _bpf(RET_K, 0, 0, nosys),                          # 5 x32 ABI
-        _bpf(JEQ_K, 0, 1, SYS_IO_URING[0]),                # 6
-        _bpf(RET_K, 0, 0, nosys),                          # 7
-        _bpf(JEQ_K, 0, 1, SYS_IO_URING[1]),                # 8
-        _bpf(RET_K, 0, 0, nosys),                          # 9
-        _bpf(JEQ_K, 0, 1, SYS_IO_URING[2]),                # 10
-        _bpf(RET_K, 0, 0, nosys),                          # 11
-        _bpf(JEQ_K, 1, 0, SYS_SOCKET[machine]),            # 12
-        _bpf(RET_K, 0, 0, RET_ALLOW),                      # 13 any other call
-        _bpf(LD_W_ABS, 0, 0, 16),                          # 14 socket's family (args[0], low half)
-        _bpf(JEQ_K, 2, 0, AF_UNIX),                        # 15
-        _bpf(JEQ_K, 1, 0, AF_NETLINK),                     # 16
-        _bpf(RET_K, 0, 0, deny),                           # 17 AF_INET, AF_INET6, ...
-        _bpf(RET_K, 0, 0, RET_ALLOW),                      # 18
+        _bpf(LD_W_ABS, 0, 0, 4),                           # arch
+        _bpf(JEQ_K, 1, 0, AUDIT_ARCH[machine]),
+        _bpf(RET_K, 0, 0, nosys),                          # a foreign architecture
+        _bpf(LD_W_ABS, 0, 0, 0),                           # syscall number
+        _bpf(JGE_K, 0, 1, X32_BIT),
+        _bpf(RET_K, 0, 0, nosys),                          # x32 ABI
+    ]
+    for nr, ret in refused:
+        prog += [_bpf(JEQ_K, 0, 1, nr), _bpf(RET_K, 0, 0, ret)]
+    prog += [
+        _bpf(JEQ_K, 1, 0, SYS_SOCKET[machine]),
+        _bpf(RET_K, 0, 0, RET_ALLOW),                      # any other call
+        _bpf(LD_W_ABS, 0, 0, 16),                          # socket's family (args[0], low half)
+        _bpf(JEQ_K, 2, 0, AF_UNIX),
+        _bpf(JEQ_K, 1, 0, AF_NETLINK),
+        _bpf(RET_K, 0, 0, deny),                           # AF_INET, AF_INET6, ...
+        _bpf(RET_K, 0, 0, RET_ALLOW),
     ]
     return b"".join(prog)
 
@@ -238,7 +242,7 @@ def apply(settings):
         if "seccomp" not in layers:
             raise ValueError("turned off by NLPGRADE_CONFINE")
         seccomp()
-        status["seccomp"] = "on (no network sockets)"
+        status["seccomp"] = "on (no network sockets, no System V IPC or memfd)"
     except Exception as exc:
         status["seccomp"] = f"off: {_why(exc)}"
     return status

@@ -196,12 +196,45 @@ def sweep_files(uid, roots=SWEPT, skip=()):
     return removed
 
 
+# /proc/sysvipc/<kind>: the column of the id and of the owner's and creator's uid, and
+# how to remove one (its ctl call's name and IPC_RMID = 0 as the command argument)
+IPC_TABLES = {"shm": (1, (7, 9), "shmctl"), "msg": (1, (7, 9), "msgctl"), "sem": (1, (4, 6), "semctl")}
+
+
+def sweep_ipc(uid):
+    """Remove the System V shared memory segments, message queues and semaphore sets
+    that `uid` owns or created: they outlive every process (the seccomp filter refuses
+    them to the worker; this is for where it is off). Returns how many were removed."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return 0
+    removed = 0
+    for kind, (id_col, uid_cols, ctl) in IPC_TABLES.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                rows = [line.split() for line in f.readlines()[1:]]
+        except OSError:
+            continue
+        for row in rows:
+            try:
+                if any(int(row[c]) == uid for c in uid_cols):
+                    args = (int(row[id_col]), 0, 0, None) if kind == "sem" else (int(row[id_col]), 0, None)
+                    removed += getattr(libc, ctl)(*args) == 0
+            except (IndexError, ValueError):
+                continue
+    return removed
+
+
 def scrub(identity, skip=()):
-    """Kill the identity's processes and remove its files outside `skip`; return the
-    paths removed."""
+    """Kill the identity's processes and remove its files outside `skip` and its System
+    V IPC objects; return the paths removed."""
     if identity is None:
         return []
     kill_all(identity)
+    sweep_ipc(identity.uid)
     return sweep_files(identity.uid, skip=skip)
 
 

@@ -105,6 +105,12 @@ def test_confined_process_reads_runtime_writes_staging_and_nothing_else(tmp_path
         ("inet socket", "__import__('socket').socket(__import__('socket').AF_INET)"),
         ("inet6 socket", "__import__('socket').socket(__import__('socket').AF_INET6, 2)"),
         ("signal parent", "os.kill(os.getppid(), 0)"),
+        # memory no process holds (a detached System V segment, a written memfd)
+        ("SysV shared memory", "__import__('ctypes').CDLL(None, use_errno=True).shmget(0, 2**20, 0o1600) != -1 "
+                               "or (_ for _ in ()).throw(OSError(__import__('ctypes').get_errno(), 'shmget'))"),
+        ("SysV message queue", "__import__('ctypes').CDLL(None, use_errno=True).msgget(0, 0o1600) != -1 "
+                               "or (_ for _ in ()).throw(OSError(__import__('ctypes').get_errno(), 'msgget'))"),
+        ("memfd", "os.memfd_create('x')"),
     ]:
         code += attempt(kind, target)
     code += textwrap.dedent("""

@@ -164,6 +164,41 @@ def test_sweep_removes_only_that_uids_files(tmp_path):
         identity.release()
 
 
+HOLD_IPC = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.shmget(0, 2**20, 0o1600) >= 0 and libc.msgget(0, 0o1600) >= 0 and libc.semget(0, 1, 0o1600) >= 0
+"""
+
+
+def ipc_of(uid):
+    """{kind: ids} of the System V IPC objects `uid` owns."""
+    found = {}
+    for kind, (id_col, uid_cols, _) in privileges.IPC_TABLES.items():
+        with open(f"/proc/sysvipc/{kind}") as f:
+            rows = [line.split() for line in f.readlines()[1:]]
+        found[kind] = [r[id_col] for r in rows if int(r[uid_cols[0]]) == uid]
+    return found
+
+
+@needs_root
+def test_sweep_removes_that_uids_system_v_ipc():
+    """A segment, a queue, a semaphore set outlive the process that made them (where
+    seccomp cannot refuse them): the sweep removes them, and only that uid's."""
+    identity = lease_identity()
+    try:
+        proc = as_uid(identity.uid, HOLD_IPC)
+        assert proc.wait(timeout=60) == 0
+        assert all(ipc_of(identity.uid).values()), ipc_of(identity.uid)
+        others = {k: len(v) for k, v in ipc_of(0).items()}
+        assert privileges.sweep_ipc(identity.uid) == 3
+        assert not any(ipc_of(identity.uid).values())
+        assert {k: len(v) for k, v in ipc_of(0).items()} == others
+    finally:
+        privileges.sweep_ipc(identity.uid)
+        identity.release()
+
+
 @needs_root
 def test_private_paths_lose_every_bit_for_others(tmp_path):
     root = tmp_path / "checkout"
