@@ -130,6 +130,27 @@ def test_run_autograder_writes_a_valid_fallback_when_python_is_broken(zips):
         shutil.rmtree(root, ignore_errors=True)
 
 
+def test_run_autograder_tells_a_kill_from_its_time_limit(zips):
+    """A grader killed early (the OOM killer's SIGKILL) is not "stopped after 570 s", and
+    the student is not told it cannot be their code."""
+    root = tempfile.mkdtemp(prefix="nlpgrade-test-killed-")
+    try:
+        emulate.layout(zips["a2"], os.path.join(ROOT, "solutions", "a2"), root)
+        killed = os.path.join(root, "killed.sh")
+        with open(killed, "w") as f:
+            f.write("#!/bin/sh\nkill -9 $$\n")
+        os.chmod(killed, 0o755)
+        env = dict(os.environ, NLPGRADE_AUTOGRADER_ROOT=root, NLPGRADE_PYTHON=killed)
+        proc = subprocess.run([os.path.join(root, "run_autograder")], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert "stopped after" not in proc.stdout and "ran out of memory" in proc.stdout, proc.stdout
+        res = load_valid(os.path.join(root, "results", "results.json"))
+        (test,) = res["tests"]
+        assert "ran out of memory" in test["output"] and "uses a lot of memory" in test["output"], test
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def test_run_autograder_stops_a_long_run_and_still_leaves_results(zips):
     root = tempfile.mkdtemp(prefix="nlpgrade-test-timeout-")
     try:
