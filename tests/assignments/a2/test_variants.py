@@ -263,6 +263,8 @@ SGD_POSTPROCESSING_BEFORE_UPDATE = reference_sgd((POST, ""), (UPDATE, POST + UPD
 # the cheapest pass of a check whose postprocessing is idempotent (normalising rows, say)
 SGD_POSTPROCESSING_ONCE_AT_THE_END = reference_sgd((POST, ""), ("    return x", "    return postprocessing(x)"))
 SGD_NO_ANNEALING = reference_sgd(("        if iter % ANNEAL_EVERY == 0:\n            step *= 0.5\n", ""))
+# halves once, at 20000, and never again (a 40000-iteration training runs at twice the step)
+SGD_ANNEALS_ONCE = reference_sgd(("        if iter % ANNEAL_EVERY == 0:\n", "        if iter == ANNEAL_EVERY:\n"))
 SGD_ONE_ITERATION_SHORT = reference_sgd(("range(start_iter + 1, iterations + 1)",
                                          "range(start_iter + 1, iterations)"))
 SGD_RETURNS_X0 = reference_sgd(("    return x", "    return x0"))
@@ -372,6 +374,7 @@ VARIANTS = {
     "sgd_postprocessing_before_the_update": ({SGD: {"sgd": SGD_POSTPROCESSING_BEFORE_UPDATE}}, {"4.13"}),
     "sgd_postprocessing_once_at_the_end": ({SGD: {"sgd": SGD_POSTPROCESSING_ONCE_AT_THE_END}}, {"4.13"}),
     "sgd_no_annealing": ({SGD: {"sgd": SGD_NO_ANNEALING}}, {"4.13"}),
+    "sgd_anneals_once": ({SGD: {"sgd": SGD_ANNEALS_ONCE}}, {"4.13"}),
     "sgd_one_iteration_short": ({SGD: {"sgd": SGD_ONE_ITERATION_SHORT}}, {"1.6", "4.10", "4.13"}),
     # in place, x0 is x until the first postprocessing returns a new array: only 4.13 has one
     "sgd_returns_x0": ({SGD: {"sgd": SGD_RETURNS_X0}}, {"4.13"}),

@@ -112,6 +112,9 @@ def init_variant(line):
 
 
 NORMAL_INIT = init_variant("nn.init.xavier_normal_(weight)")
+# a Parameter that asks for no gradient: the values are right, nothing trains the embeddings
+FROZEN_EMBEDDINGS = init_variant("nn.init.xavier_uniform_(weight)").replace(
+    "nn.Parameter(torch.tensor(embeddings))", "nn.Parameter(torch.tensor(embeddings), requires_grad=False)")
 FAN_IN_ONLY = init_variant("nn.init.uniform_(weight, -(3.0 / weight.shape[0]) ** 0.5, (3.0 / weight.shape[0]) ** 0.5)")
 
 LINEAR_LAYERS = INIT_START + '''        self.embed_to_hidden = nn.Linear(self.n_features * self.embed_size, hidden_size)
@@ -210,6 +213,7 @@ VARIANTS = {
     "embedding lookup through .data": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_DATA}}, {"2.13"}),
     "embedding lookup through .tolist()": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_TOLIST}},
                                            {"2.10", "2.13"}),
+    "embeddings with requires_grad=False": ({PM: {"ParserModel.__init__": FROZEN_EMBEDDINGS}}, {"2.13"}),
     "embedding lookup forging a zero gradient": (
         {PM: {"ParserModel.embedding_lookup": LOOKUP_WITH_A_ZERO_GRADIENT}}, {"2.13"}),
     "no optimizer step": ({RUN: {"train_for_epoch": NO_OPTIMIZER_STEP}}, {"2.11"}),
@@ -232,6 +236,7 @@ TEST_FUNCTIONS = {
 NO_GRADIENT_SAID = {
     "output layer as plain tensors, stored transposed, a (1, h) bias":
         "self.hidden_to_logits_weight is a plain tensor, not an nn.Parameter: the loss has no gradient",
+    "embeddings with requires_grad=False": "self.embeddings has requires_grad=False: the loss has no gradient",
     **{name: "embedding_lookup detaches the embeddings (.detach(), .data, .tolist() or numpy): the loss has "
              "no gradient with respect to self.embeddings, so they are never trained"
        for name in ("embedding lookup through .detach().numpy()", "embedding lookup through .data",

@@ -232,11 +232,12 @@ class TestWord2vecHidden(SubmissionTestCase):
                 f"{np.round(offset, 4).tolist()}), where the k-th call of f (k = 0, 1, ...) returns its "
                 f"gradient times (1 + {drift:.4f} k)")
         self.check_sgd_run(what, step, iterations, scale, shift, drift, x0, perm.tolist(), offset)
-        # annealing, on a scalar x (fast): far enough past 20000 iterations that the halved
-        # step shows in x, with x0 at least 1 from the minimum and steps small enough that x
-        # stays away from it (x - c shrinks by about e^-1.5 at most): the halving changes
-        # x - c by 0.3% or more, over 100 times the tolerance
-        iterations = 20000 + int(self.rng.integers(300, 1500))
+        # annealing, on a scalar x (fast): past two halvings (an sgd that halves only once
+        # runs 40000-iteration trainings at twice the step), far enough past 40000 that the
+        # second shows in x, with x0 at least 1 from the minimum and steps small enough that
+        # x stays away from it (x - c shrinks by about e^-1.5 at most): each halving changes
+        # x - c by 0.09% or more, over 30 times the tolerance
+        iterations = 2 * ANNEAL_EVERY + int(self.rng.integers(300, 1500))
         a, c = float(self.rng.uniform(0.5, 2.0)), float(self.rng.normal())
         x0 = c + float(self.rng.choice([-1, 1]) * self.rng.uniform(1, 2))
         step = float(self.rng.uniform(0.5, 1.0)) / (2 * a * iterations)
@@ -245,7 +246,7 @@ class TestWord2vecHidden(SubmissionTestCase):
                 f"iterations={iterations}) with a={a!r}, c={c!r}, where the k-th call of f "
                 f"(k = 0, 1, ...) returns its gradient times (1 + {drift!r} k)")
         self.check_sgd_run(what, step, iterations, a, c, drift, x0,
-                           keep=[0, 1, 19998, 19999, 20000, 20001, 20002])
+                           keep=[0, 1, 19998, 19999, 20000, 20001, 20002, 39999, 40000, 40001, 40002])
 
     def check_sgd_run(self, what, step, iterations, scale, shift, drift, x0, perm=None, offset=None,
                       keep=None):

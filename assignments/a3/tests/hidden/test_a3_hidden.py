@@ -117,8 +117,12 @@ def in_reference_layout(reply, want, call, name):
     return fitted
 
 
-def no_gradient(name, is_parameter):
+def no_gradient(name, is_parameter, frozen=False):
     """What it means that the loss has no gradient with respect to self.<name>."""
+    if frozen and is_parameter:
+        return (f"self.{name} has requires_grad=False: the loss has no gradient with respect to it, so "
+                f"it is never trained; leave requires_grad at its default (nn.Parameter(...) without "
+                "requires_grad=False, and no .requires_grad_(False))")
     if not is_parameter:
         return (f"self.{name} is a plain tensor, not an nn.Parameter: the loss has no gradient with "
                 "respect to it, so it is never trained (nor saved in the state_dict); make it "
@@ -465,10 +469,12 @@ class TestParserHidden(SubmissionTestCase):
             structure.check(got, want, call)
         structure.check(got["output"], want["output"], call, name="forward's result")
         grads = in_reference_layout(got["gradients"], want["gradients"], call, "the gradients")
-        parameters = got["parameters"] if isinstance(got["parameters"], list) else []  # for the message
+        # what the student's process says of its tensors only chooses the advice
+        parameters = got["parameters"] if isinstance(got["parameters"], list) else []
+        frozen = got["frozen"] if isinstance(got["frozen"], list) else []
         for name in WEIGHT_NAMES:
             if np.any(want["gradients"][name]) and not np.any(grads[name]):
-                self.fail(f"{call}: {no_gradient(name, name in parameters)}")
+                self.fail(f"{call}: {no_gradient(name, name in parameters, name in frozen)}")
         self.assertClose(got["output"], want["output"], call, rtol=1e-4, atol=1e-5,
                          name="forward's result (the gradients count only when forward matches the reference's)")
         for name in WEIGHT_NAMES:

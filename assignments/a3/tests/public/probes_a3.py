@@ -173,8 +173,8 @@ def model_outputs(state, words, which):
 def model_gradients(state, words, upstream):
     """The gradient of sum(upstream * forward(w)) (eval mode) with respect to each of the
     model's tensors named in `state`, holding those weights, in the model's own layout
-    (zeros where none reached it); forward's values; and which tensors are nn.Parameter.
-    The trusted side compares all of it with the reference's for the same inputs."""
+    (zeros where none reached it); forward's values; which tensors are nn.Parameter, and
+    which do not require a gradient (those two only choose the advice). The trusted side compares all of it with the reference's for the same inputs."""
     import numpy as np
     import torch
 
@@ -190,7 +190,8 @@ def model_gradients(state, words, upstream):
     return {"output": out.detach().cpu().numpy(),
             "gradients": {n: (t.grad if t.grad is not None else torch.zeros_like(t)).detach().cpu().numpy()
                           for n, t in tensors.items()},
-            "parameters": [n for n, t in tensors.items() if isinstance(t, torch.nn.Parameter)]}
+            "parameters": [n for n, t in tensors.items() if isinstance(t, torch.nn.Parameter)],
+            "frozen": [n for n, t in tensors.items() if not t.requires_grad]}
 
 
 def lookup_timing(embeddings, batch, n_features=36):
