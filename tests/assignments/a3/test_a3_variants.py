@@ -143,6 +143,25 @@ PLAIN_TENSOR_OUTPUT_LAYER = {
         return self.dropout(h) @ self.hidden_to_logits_weight.T + self.hidden_to_logits_bias
 '''}
 
+# Right, in a 2021 layout: weights stored (out, in) as nn.Linear stores them, biases of
+# shape (1, h). The layer shapes are the student's own (the guide's compatibility surface):
+# nothing is lost.
+TRANSPOSED_2021_LAYOUT = {
+    "ParserModel.__init__": INIT_START + '''        self.embed_to_hidden_weight = nn.Parameter(torch.empty(hidden_size, self.n_features * self.embed_size))
+        self.embed_to_hidden_bias = nn.Parameter(torch.zeros(1, hidden_size))
+        self.dropout = nn.Dropout(p=dropout_prob)
+        self.hidden_to_logits_weight = nn.Parameter(torch.empty(n_classes, hidden_size))
+        self.hidden_to_logits_bias = nn.Parameter(torch.zeros(1, n_classes))
+        nn.init.xavier_uniform_(self.embed_to_hidden_weight)
+        nn.init.xavier_uniform_(self.hidden_to_logits_weight)
+''',
+    "ParserModel.forward": '''
+    def forward(self, w):
+        x = self.embedding_lookup(w)
+        h = F.relu(x @ self.embed_to_hidden_weight.T + self.embed_to_hidden_bias)
+        return self.dropout(h) @ self.hidden_to_logits_weight.T + self.hidden_to_logits_bias
+'''}
+
 # Three real 2021 submissions: the lookup's values are right, but computed outside autograd,
 # so the loss never reaches the embeddings (they are never trained).
 LOOKUP_THROUGH_NUMPY = '''
@@ -208,6 +227,7 @@ VARIANTS = {
                          {"1.4", "2.5", "2.6", "2.7", "2.9", "2.11", "2.13"}),
     "output layer as plain tensors, stored transposed, a (1, h) bias": (
         {PM: PLAIN_TENSOR_OUTPUT_LAYER}, {"1.4", "2.5", "2.6", "2.7", "2.13"}),
+    "weights transposed and (1, h) biases, as 2021 code had them": ({PM: TRANSPOSED_2021_LAYOUT}, set()),
     "embedding lookup through .detach().numpy()": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_NUMPY}},
                                                    {"2.13"}),
     "embedding lookup through .data": ({PM: {"ParserModel.embedding_lookup": LOOKUP_THROUGH_DATA}}, {"2.13"}),

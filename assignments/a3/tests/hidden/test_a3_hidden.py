@@ -278,7 +278,7 @@ class TestParserHidden(SubmissionTestCase):
         embeddings = self.rng.standard_normal((500, 50)).astype(np.float32)
         report = self.student.probe(model_report, embeddings, 36, 200, int(self.rng.integers(1000)),
                                     what=self.MODEL_CALL)
-        check_parameters(report, parameter_shapes(500, 50, 36, 200), self.MODEL_CALL)
+        report = check_parameters(report, parameter_shapes(500, 50, 36, 200), self.MODEL_CALL)
         params = report["parameters"]
         for name, value in params.items():
             if not np.isfinite(np.asarray(value, dtype=float)).all():

@@ -14,7 +14,7 @@ from autograder.checks import structure
 from autograder.describe import describe
 from autograder.checks.arrays import call_text
 from autograder.harness import SubmissionTestCase, graded
-from probes_a3 import MODEL_HELPERS, model_outputs, model_report, scripted_parse, transition_states
+from probes_a3 import MODEL_HELPERS, fit_state, model_outputs, model_report, scripted_parse, transition_states
 
 SENTENCE = ["parse", "this", "sentence"]
 # After each of S, S, S, LA, RA, RA on SENTENCE, worked out by hand.
@@ -111,7 +111,9 @@ def check_states(call, sentence, transitions, got, wanted, advice=""):
 
 def check_parameters(report, want, call):
     """model_report's reply against the parameters `want` ({name: zero array}): first a
-    wanted one kept as a plain tensor is named as such, then the structure."""
+    wanted one kept as a plain tensor is named as such, then the structure. Returns the
+    report with its parameters in the handout's layout: a weight stored transposed or a
+    bias of shape (1, h) is the student's own layout, as 2021 code had it (fit_state)."""
     tensors = report.get("tensors") if isinstance(report, dict) else None
     params = report.get("parameters") if isinstance(report, dict) else None
     if isinstance(tensors, dict) and isinstance(params, dict):
@@ -122,10 +124,18 @@ def check_parameters(report, want, call):
                 "(model.parameters() leaves it out, and so does the optimizer) nor saved (state_dict()): "
                 f"make it self.{plain[0]} = nn.Parameter(...)"
                 + (f" (so are {', '.join('self.' + n for n in plain[1:])})" if len(plain) > 1 else ""))
+    if isinstance(params, dict):
+        try:
+            fitted, _ = fit_state({k: v for k, v in params.items() if k in want},
+                                  {k: np.shape(v) for k, v in want.items()})
+        except (TypeError, ValueError):  # not arrays: the structure check says what came
+            fitted = {}
+        report = {**report, "parameters": {**params, **fitted}}
     shape = {"parameters": want, "dropout": "Dropout"}
     if isinstance(report, dict) and isinstance(tensors, dict):
         shape["tensors"] = tensors  # what it is is the check above's business
     structure.check(report, shape, call)
+    return report
 
 
 def check_again(call, sentence, transitions, got, wanted):
@@ -232,7 +242,7 @@ class TestParserPublic(SubmissionTestCase):
         embeddings = rng.standard_normal((n_tokens, dim)).astype(np.float32)
         call = f"ParserModel(embeddings of shape ({n_tokens}, {dim}))"
         report = self.student.probe(model_report, embeddings, 36, 200, 0, what=call)
-        check_parameters(report, parameter_shapes(n_tokens, dim, 36, 200), call)
+        report = check_parameters(report, parameter_shapes(n_tokens, dim, 36, 200), call)
         self.assertClose(report["parameters"]["embeddings"], embeddings, call, name="its embeddings parameter")
         # the shapes count only when the model computes with them: random weights, and the
         # values the handout defines, computed here
