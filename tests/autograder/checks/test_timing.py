@@ -60,9 +60,10 @@ def test_same_code_has_a_ratio_near_one(boxes):
 
 ARRAY_FAST = ("import numpy as np\n"
               "def work(U, c):\n    return U @ c, np.outer(U @ c, c)\n")
+# a loop over the rows, as a student who loops over the batch writes it: both results row by row
 ARRAY_LOOP = ("import numpy as np\n"
               "def work(U, c):\n    s = np.array([U[i] @ c for i in range(len(U))])\n"
-              "    return s, np.outer(s, c)\n")
+              "    return s, np.array([s[i] * c for i in range(len(U))])\n")
 
 
 def array_timing(U, centers):
