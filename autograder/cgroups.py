@@ -25,6 +25,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from .sandbox import processes
+
 SAMPLE_S = 0.05
 MB = 2**20
 
@@ -169,11 +171,7 @@ class _Group:
             pids = self.pids()
             if not pids:
                 break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            processes.kill(pids)
             time.sleep(0.05)
         for folder in set(self.folders.values()):
             for _ in range(50):
