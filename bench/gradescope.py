@@ -1,7 +1,8 @@
 """`make bench`, Gradescope's resources: does each assignment's grading fit?
 
-For a1, a2 and a3: the released autograder zip grades the reference (a3 with the
-weights `bench/a3.py` trained, else a quickly trained model) through `nlpgrade emulate`
+For a1-a4: the released autograder zip grades the reference (a3 with the
+weights `bench/a3.py` trained, else a quickly trained model; a4 with the model
+`bench/a4.py` trained, data/a4-reference/model.bin and model.json) through `nlpgrade emulate`
 twice: once with this machine's resources (measured in a cgroup with no real limit),
 once under Gradescope's defaults (--gradescope-limits: 768 MB, 0.5 CPU, 10 min; --repeat N
 times, the worst peak shown).
@@ -30,8 +31,9 @@ from autograder.release import autograder_zip, write_zip  # noqa: E402
 
 NLPGRADE = os.path.join(os.path.dirname(sys.executable), "nlpgrade")
 HEADROOM = 0.25       # of the memory limit, left unused by the reference's grading
-ASSIGNMENTS = ("a1", "a2", "a3")
+ASSIGNMENTS = ("a1", "a2", "a3", "a4")
 A3_WEIGHTS = os.path.join(ROOT, "data", "a3-reference", "model.weights")
+A4_MODEL = os.path.join(ROOT, "data", "a4-reference", "model.bin")
 
 
 def a3_weights(tmp, given=None):
@@ -57,6 +59,12 @@ def submission(name, tmp, weights=None):
         weights, how = a3_weights(tmp, weights)
         shutil.copy(weights, os.path.join(folder, "model.weights"))
         note = f"reference, weights: {how}"
+    if name == "a4":
+        if not os.path.isfile(A4_MODEL):
+            raise SystemExit(f"a4 needs the reference's trained model {A4_MODEL}: run bench/a4.py first")
+        for f in ("model.bin", "model.json"):
+            shutil.copy(os.path.join(os.path.dirname(A4_MODEL), f), os.path.join(folder, f))
+        note = "reference, model trained by bench/a4.py"
     return folder, note
 
 
