@@ -30,10 +30,22 @@ dtype=object (since 1.24), scalar reprs (`np.float64(1.0)`).
 
 Cost: numpy is already imported by the worker (the codec needs it), and so are the
 private modules aliased; installing takes about 1 ms per worker start.
+
+nltk: the 2021 a4 starter's utils.py (a file students submit) runs `import nltk` and
+`nltk.download('punkt')` at import time, and uses nltk nowhere the grader calls. nltk is
+not installed here and the sandbox has no network, so `install()` also appends a finder
+to the END of sys.meta_path: it is asked only after every real finder failed, i.e. only
+where no nltk is importable, and then supplies a stand-in module whose `download()`
+fetches nothing and returns False, quietly (the real one returns False without a
+network too, after printing an error). Nothing else pretends to work: any other name,
+or submodule, raises with a message saying that nltk is not installed in the grader.
 """
 import importlib
+import importlib.abc
+import importlib.util
 import math
 import sys
+import types
 import warnings
 
 # numpy.lib modules of 1.x, made private in 2.0 (same functions, new module names).
@@ -101,12 +113,55 @@ def _missing(module, name):
     return False
 
 
+NLTK_MISSING = ("nltk is not installed where your code is graded (and there is no network): only "
+                "nltk.download exists, and it downloads nothing and returns False, so that "
+                "`nltk.download('punkt')` at the top of the starter's utils.py runs. "
+                "No graded function needs nltk; use the provided vocab.py / sentencepiece instead.")
+
+
+def _nltk_download(*args, **kwargs):
+    """nltk.download without nltk or a network: nothing fetched, False (as the real one
+    returns when it cannot fetch), nothing printed."""
+    return False
+
+
+class NltkStandIn(types.ModuleType):
+    """The `nltk` module where the real one is missing: download() only."""
+
+    def __getattr__(self, name):
+        raise AttributeError("nltk.%s is not available: %s" % (name, NLTK_MISSING))
+
+
+class NltkFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Supplies NltkStandIn for `import nltk`; asked last, so a real nltk always wins."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "nltk":
+            return importlib.util.spec_from_loader("nltk", self, origin="nlpgrade stand-in", is_package=True)
+        if fullname.startswith("nltk."):
+            raise ModuleNotFoundError("No module named %r: %s" % (fullname, NLTK_MISSING), name=fullname)
+        return None
+
+    def create_module(self, spec):
+        module = NltkStandIn("nltk", "stand-in for nltk, which is not installed in the grader: "
+                                     "download() only")
+        module.download = _nltk_download
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
 def install():
-    """Add the 1.x names numpy lacks; returns the names added (for tests and notes)."""
+    """Add the 1.x names numpy lacks, and the nltk stand-in's finder; returns the names
+    added (for tests and notes)."""
     import numpy as np
     import numpy.lib
 
     added = []
+    if not any(isinstance(f, NltkFinder) for f in sys.meta_path):
+        sys.meta_path.append(NltkFinder())
+        added.append("nltk")
     for name, value in aliases(np).items():
         if _missing(np, name):
             setattr(np, name, value)

@@ -96,7 +96,7 @@ def test_only_names_are_added_none_rebound(installed):
 def test_it_adds_exactly_what_numpy_lacks(installed):
     with_numpy = {name for name in compat.aliases(np) if compat._missing(np, name)}
     modules = {f"numpy.lib.{name}" for name in compat.LIB_MODULES}
-    assert set(installed["added"]) == with_numpy | modules
+    assert set(installed["added"]) == with_numpy | modules | {"nltk"}
     # the 2021 habits of the issue are among them under our pinned numpy 2.x
     assert {"float", "int", "object", "Inf", "NaN", "product", "float_", "numpy.lib.function_base"} \
         <= set(installed["added"])
@@ -140,3 +140,110 @@ def test_2021_code_imports_and_runs_in_the_worker_not_here(tmp_path):
         sb.close()
     assert "numpy.lib.function_base" not in sys.modules
     assert compat._missing(np, "float") and compat._missing(np, "Inf")
+
+
+# --- nltk: the 2021 a4 starter's utils.py imports it and calls nltk.download('punkt') -----
+
+NLTK_PROBE = textwrap.dedent(r"""
+    import contextlib, io, json, sys
+    from autograder.sandbox import compat
+
+    fake_real = sys.argv[1] if len(sys.argv) > 1 else None
+    if fake_real:  # a real nltk on the path must win over the stand-in
+        sys.path.insert(0, fake_real)
+    compat.install()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        import nltk
+        result = {"download": nltk.download("punkt"), "download_quiet": nltk.download("punkt", quiet=True)}
+    result["printed"] = out.getvalue() + err.getvalue()
+    result["origin"] = nltk.__spec__.origin
+    errors = {}
+    for name in ("word_tokenize", "__version__", "translate"):
+        try:
+            getattr(nltk, name)
+        except AttributeError as exc:
+            errors[name] = str(exc)
+    for stmt in ("import nltk.tokenize", "from nltk.translate.bleu_score import corpus_bleu"):
+        try:
+            exec(stmt)
+        except ImportError as exc:
+            errors[stmt] = type(exc).__name__ + ": " + str(exc)
+    result["errors"] = errors
+    result["installed_twice"] = compat.install().count("nltk")
+    print(json.dumps(result))
+""")
+
+
+def run_nltk_probe(*args):
+    done = subprocess.run([sys.executable, "-c", NLTK_PROBE, *args], capture_output=True, text=True,
+                          cwd=configmod.ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_nltk_is_not_installed_here():
+    """The premise of the stand-in (if nltk is ever installed, the real one is used)."""
+    import importlib.util
+
+    assert importlib.util.find_spec("nltk") is None
+
+
+def test_nltk_stand_in_downloads_nothing_quietly():
+    got = run_nltk_probe()
+    assert got["origin"] == "nlpgrade stand-in"
+    assert got["download"] is False and got["download_quiet"] is False
+    assert got["printed"] == ""
+    assert got["installed_twice"] == 0  # one finder, however often install() runs
+
+
+def test_nltk_stand_in_pretends_nothing_else():
+    errors = run_nltk_probe()["errors"]
+    assert set(errors) == {"word_tokenize", "__version__", "translate", "import nltk.tokenize",
+                           "from nltk.translate.bleu_score import corpus_bleu"}
+    assert errors["word_tokenize"].startswith("nltk.word_tokenize is not available: nltk is not installed "
+                                              "where your code is graded")
+    assert errors["import nltk.tokenize"].startswith("ModuleNotFoundError: No module named 'nltk.tokenize': "
+                                                     "nltk is not installed")
+    assert all("only nltk.download exists" in e for e in errors.values()), errors
+
+
+def test_a_real_nltk_wins(tmp_path):
+    """The finder is asked last: where an nltk is importable it is the one imported."""
+    (tmp_path / "nltk").mkdir()
+    (tmp_path / "nltk" / "__init__.py").write_text("def download(*a, **k):\n    return True\n"
+                                                   "def word_tokenize(s):\n    return s.split()\n")
+    got = run_nltk_probe(str(tmp_path))
+    assert got["origin"].endswith("__init__.py") and got["download"] is True
+    assert "word_tokenize" not in got["errors"]
+
+
+UTILS_2021_TOP = """
+import math
+import numpy as np
+import nltk
+import sentencepiece as spm
+nltk.download('punkt')
+
+def pad_sents(sents, pad_token):
+    longest = max(len(s) for s in sents)
+    return [s + [pad_token] * (longest - len(s)) for s in sents]
+
+def tokenize(line):
+    return nltk.word_tokenize(line)
+"""
+
+
+def test_2021_a4_utils_imports_and_works_in_the_worker(tmp_path):
+    """Imported in a real sandbox worker (no network): nothing fetched, nothing printed,
+    the graded function works; a call that needs nltk names what is missing."""
+    (tmp_path / "utils.py").write_text(UTILS_2021_TOP)
+    sb = Sandbox(str(tmp_path), untrusted=False, student_files={"utils.py"})
+    try:
+        assert sb.call("utils", "pad_sents", [[1], [2, 3]], 0) == [[1, 0], [2, 3]]
+        with pytest.raises(Exception) as failed:
+            sb.call("utils", "tokenize", "a b")
+    finally:
+        sb.close()
+    assert "nltk.word_tokenize is not available" in str(failed.value)
+    assert "nltk" not in sys.modules  # the trusted process has no stand-in
