@@ -292,6 +292,13 @@ CHECKS = {"1a": check_1a, "1b": check_1b, "1c": check_1c, "1d": check_1d, "1e": 
 
 
 # ----- recording (instructors) ------------------------------------------------------
+def module_inputs(rng, batch, length, embed, hidden):
+    """Random float32 inputs for each module of the NMT alone (see record)."""
+    shapes = {"sequence": (length, batch, embed), "cell_input": (batch, embed + hidden), "h0": (batch, hidden),
+              "c0": (batch, hidden), "x2h": (batch, 2 * hidden), "x3h": (batch, 3 * hidden), "xh": (batch, hidden)}
+    return {k: rng.standard_normal(shape).astype(np.float32) for k, shape in shapes.items()}
+
+
 def record():
     """Rewrite sanity_check_data/ from the code of this folder (run it in solutions/a4)."""
     import tempfile
@@ -355,6 +362,19 @@ def record():
         "enc_hiddens_proj": enc_hiddens_proj.numpy(), "combined_outputs": combined_outputs.numpy(),
         "Ybar_t": Ybar_t.numpy(), "step_dec_hidden": h1.numpy(), "step_dec_cell": c1.numpy(),
         "step_combined_output": o1.numpy(), "step_e_t": e1.numpy()})
+    # each module alone on fixed inputs (the public test of NMT.__init__ runs them)
+    inputs = module_inputs(np.random.default_rng(SEED), BATCH_SIZE, max(source_lengths), EMBED_SIZE, HIDDEN_SIZE)
+    with torch.no_grad():
+        t = lambda k: torch.tensor(inputs[k])
+        enc, (h_n, c_n) = model.encoder(t("sequence"))
+        dec_h, dec_c = model.decoder(t("cell_input"), (t("h0"), t("c0")))
+        outputs = {"encoder": enc, "encoder_h_n": h_n, "encoder_c_n": c_n, "decoder_h": dec_h, "decoder_c": dec_c,
+                   "h_projection": model.h_projection(t("x2h")), "c_projection": model.c_projection(t("x2h")),
+                   "att_projection": model.att_projection(t("x2h")),
+                   "combined_output_projection": model.combined_output_projection(t("x3h")),
+                   "target_vocab_projection": model.target_vocab_projection(t("xh")), "dropout": model.dropout(t("xh"))}
+    arrays.update({"modules/in/" + k: v for k, v in inputs.items()})
+    arrays.update({"modules/out/" + k: v.numpy() for k, v in outputs.items()})
     np.savez(os.path.join(DATA_DIR, "sanity.npz"), **arrays)
     info = {"about": "recorded from the reference by `python sanity_check.py --record`",
             "seed": SEED, "sizes": {"batch": BATCH_SIZE, "embed": EMBED_SIZE, "hidden": HIDDEN_SIZE,

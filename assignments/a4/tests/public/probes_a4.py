@@ -114,5 +114,132 @@ def step_outputs(sizes, state, Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj,
     return {"dec_state": _numpy(new_state), "combined_output": _numpy(combined_output), "e_t": _numpy(e_t)}
 
 
+def describe_modules(model, names):
+    """{name: plain facts of model.<name>} (kind, constructor sizes, bias ...), and the
+    order of the model's own child modules: claims of the process that built it."""
+    import torch.nn as nn
+
+    def facts(m):
+        if m is None:
+            return {"kind": "missing"}
+        if isinstance(m, nn.LSTM):
+            return {"kind": "LSTM", "input_size": m.input_size, "hidden_size": m.hidden_size,
+                    "num_layers": m.num_layers, "bidirectional": bool(m.bidirectional), "bias": bool(m.bias),
+                    "batch_first": bool(m.batch_first)}
+        if isinstance(m, nn.LSTMCell):
+            return {"kind": "LSTMCell", "input_size": m.input_size, "hidden_size": m.hidden_size,
+                    "bias": bool(m.bias)}
+        if isinstance(m, nn.Linear):
+            return {"kind": "Linear", "in_features": m.in_features, "out_features": m.out_features,
+                    "bias": m.bias is not None}
+        if isinstance(m, nn.Dropout):
+            return {"kind": "Dropout", "p": float(m.p)}
+        if isinstance(m, nn.Embedding):
+            return {"kind": "Embedding", "num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim,
+                    "padding_idx": None if m.padding_idx is None else int(m.padding_idx)}
+        return {"kind": type(m).__name__}
+
+    modules = {name: facts(getattr(model, name, None)) for name in names}
+    return {"modules": modules, "order": [name for name, _ in model.named_children()]}
+
+
+def embeddings_report(sizes, state, source_ids, target_ids, source_coef, target_coef, seed=0):
+    """ModelEmbeddings(embed, a tiny_vocab): what self.source / self.target are; then, with
+    `state` ({"source.weight", "target.weight"}) loaded, the lookups of the ids and the
+    gradients of sum(lookup * coef) with respect to each weight (padding_idx shows there:
+    the pad row gets none)."""
+    import numpy as np
+    import torch
+
+    from model_embeddings import ModelEmbeddings
+
+    torch.manual_seed(seed)
+    emb = ModelEmbeddings(sizes["embed"], tiny_vocab(sizes["src_vocab"], sizes["tgt_vocab"]))
+    report = describe_modules(emb, ["source", "target"])
+    load_state(emb, state)
+    out = {}
+    for side, ids, coef in (("source", source_ids, source_coef), ("target", target_ids, target_coef)):
+        layer = getattr(emb, side)
+        layer.zero_grad()
+        looked_up = layer(torch.as_tensor(np.asarray(ids), dtype=torch.long))
+        (looked_up * torch.as_tensor(np.asarray(coef), dtype=torch.float32)).sum().backward()
+        out[side] = {"lookup": _numpy(looked_up), "grad": _numpy(layer.weight.grad)}
+    report["values"] = out
+    return report
+
+
+def nmt_report(sizes, names, seed=0):
+    """NMT(embed, hidden, a tiny_vocab, dropout): describe_modules of `names`, and its
+    state_dict's names and shapes."""
+    import torch
+
+    from nmt_model import NMT
+
+    torch.manual_seed(seed)
+    model = NMT(sizes["embed"], sizes["hidden"], tiny_vocab(sizes["src_vocab"], sizes["tgt_vocab"]),
+                dropout_rate=sizes.get("dropout", 0.0))
+    report = describe_modules(model, names)
+    report["parameters"] = {name: list(value.shape) for name, value in model.state_dict().items()}
+    return report
+
+
+def module_outputs(sizes, state, inputs):
+    """Each module NMT.__init__ makes, run alone with `state` loaded (eval mode), on the
+    arrays `inputs`: "sequence" (src_len, b, e) through the encoder (in its own layout),
+    "cell_input" (b, e + h) with ("h0", "c0") through the decoder, "x2h" (b, 2h) through
+    h_projection, c_projection and att_projection, "x3h" (b, 3h) through
+    combined_output_projection, "xh" (b, h) through target_vocab_projection and dropout."""
+    import numpy as np
+    import torch
+
+    model = built_model(sizes, state)
+    t = lambda k: torch.as_tensor(np.asarray(inputs[k]), dtype=torch.float32)
+    out = {}
+    with torch.no_grad():
+        seq = t("sequence")
+        batch_first = bool(getattr(model.encoder, "batch_first", False))
+        enc, (h_n, c_n) = model.encoder(seq.transpose(0, 1) if batch_first else seq)
+        out["encoder"] = _numpy(enc.transpose(0, 1) if batch_first else enc)
+        out["encoder_h_n"], out["encoder_c_n"] = _numpy(h_n), _numpy(c_n)
+        out["decoder_h"], out["decoder_c"] = _numpy(model.decoder(t("cell_input"), (t("h0"), t("c0"))))
+        for name in ("h_projection", "c_projection", "att_projection"):
+            out[name] = _numpy(getattr(model, name)(t("x2h")))
+        out["combined_output_projection"] = _numpy(model.combined_output_projection(t("x3h")))
+        out["target_vocab_projection"] = _numpy(model.target_vocab_projection(t("xh")))
+        out["dropout"] = _numpy(model.dropout(t("xh")))
+    return out
+
+
+def decode_outputs_handout_step(sizes, state, enc_hiddens, enc_masks, dec_init_state, target_ids):
+    """decode_outputs with model.step replaced by the handout's step (written here), so
+    that only decode is checked: {"combined_outputs": (tgt_len - 1, b, h), "steps": how
+    many times decode called step}."""
+    import numpy as np
+    import torch
+
+    model = built_model(sizes, state)
+    calls = []
+
+    def step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks):
+        dec_hidden, dec_cell = model.decoder(Ybar_t, dec_state)
+        e_t = torch.bmm(enc_hiddens_proj, dec_hidden.unsqueeze(2)).squeeze(2)
+        if enc_masks is not None:
+            e_t = e_t.masked_fill(enc_masks.bool(), -float("inf"))
+        alpha_t = torch.softmax(e_t, dim=1)
+        a_t = torch.bmm(alpha_t.unsqueeze(1), enc_hiddens).squeeze(1)
+        o_t = model.dropout(torch.tanh(model.combined_output_projection(torch.cat((a_t, dec_hidden), dim=1))))
+        calls.append(1)
+        return (dec_hidden, dec_cell), o_t, e_t
+
+    model.step = step
+    t = lambda a, dtype=torch.float32: torch.as_tensor(np.asarray(a), dtype=dtype)
+    with torch.no_grad():
+        out = model.decode(t(enc_hiddens), t(enc_masks), (t(dec_init_state[0]), t(dec_init_state[1])),
+                           t(target_ids, torch.long))
+    return {"combined_outputs": _numpy(out), "steps": len(calls)}
+
+
 # what a probe that builds an NMT from weights runs with (helpers=MODEL_HELPERS)
 MODEL_HELPERS = (tiny_vocab, load_state, built_model, _numpy)
+# what embeddings_report / nmt_report run with
+REPORT_HELPERS = (tiny_vocab, load_state, describe_modules, _numpy)
