@@ -26,10 +26,12 @@ from probes_a4 import (MODEL_HELPERS, REPORT_HELPERS, decode_outputs_handout_ste
 # the modules NMT.__init__ creates, in the handout's order (model_embeddings, provided, first)
 ORDER = ["model_embeddings", "encoder", "decoder", "h_projection", "c_projection", "att_projection",
          "combined_output_projection", "target_vocab_projection", "dropout"]
-RTOL, ATOL = 1e-4, 1e-5
+RTOL, ATOL = 1e-4, 1e-5  # float32 on both sides, possibly other operation orders
+VOCAB_SIDE = {"source": "src", "target": "tgt"}
+SANITY_WEIGHTS = "the sanity model's weights and sentences"
 MODULE_OUTPUTS = {"encoder": "self.encoder's output", "encoder_h_n": "self.encoder's final hidden states",
                   "encoder_c_n": "self.encoder's final cell states", "decoder_h": "self.decoder's hidden state",
-                  "decoder_c": "self.decoder's cell state", "dropout": "self.dropout's output in eval mode"}  # float32 on both sides, possibly other operation orders
+                  "decoder_c": "self.decoder's cell state", "dropout": "self.dropout's output in eval mode"}
 
 
 # ----- the recorded sanity data ---------------------------------------------------
@@ -103,7 +105,7 @@ def check_modules(call, report, wanted, owner="self"):
                 advice = ": the encoder is bidirectional (bidirectional=True)"
             elif want["kind"] == "Embedding" and got.get("kind") == "Embedding" \
                     and got.get("padding_idx") != want["padding_idx"]:
-                advice = (f": set padding_idx to that side's pad index (vocab.{name[:3]}['<pad>'] = "
+                advice = (f": set padding_idx to that side's pad index (vocab.{VOCAB_SIDE.get(name, name)}['<pad>'] = "
                           f"{want['padding_idx']}), so the pad embedding stays zero and gets no gradient")
             elif want["kind"] == "Linear" and got.get("kind") == "Linear" and got.get("bias") != want["bias"]:
                 advice = ": the handout's projections have no bias (bias=False)"
@@ -193,7 +195,7 @@ class TestNMTPublic(SubmissionTestCase):
         for side, ids in (("source", source_ids), ("target", target_ids)):
             lookup, grad = expected_embeddings(state[f"{side}.weight"], ids, coefs[side])
             got = values.get(side) if isinstance(values, dict) else None
-            what = f"{call}: self.{side}(ids of shape {ids.shape}) with the grader's weights"
+            what = f"{call}: self.{side}(ids of shape {ids.shape}), weights loaded by the grader"
             structure.check(got, {"lookup": lookup, "grad": grad}, what)
             self.assertClose(got["lookup"], lookup, what, name="the embeddings", rtol=RTOL, atol=ATOL)
             if np.any(np.asarray(got["grad"])[PAD] != 0) and np.allclose(np.delete(got["grad"], PAD, 0),
@@ -238,8 +240,8 @@ class TestNMTPublic(SubmissionTestCase):
             raise AssertionError(f"{call}: it has parameters the handout's NMT does not: {', '.join(extra[:5])}")
         return call
 
-    def check_module_outputs(self, call, sizes, state, inputs, want):
-        what = f"{call}, each module run alone on the grader's weights and random inputs"
+    def check_module_outputs(self, call, sizes, state, inputs, want, weights="random weights"):
+        what = f"{call}, each module run alone with {weights}"
         got = self.student.probe(module_outputs, sizes, state, inputs, helpers=MODEL_HELPERS, what=what)
         structure.check(got, want, what)
         for name, value in want.items():
@@ -252,7 +254,8 @@ class TestNMTPublic(SubmissionTestCase):
         the sanity weights and on random ones"""
         info, arrays, sizes, state = self.sanity()
         call = self.check_structure(sizes)
-        self.check_module_outputs(call, sizes, state, prefixed(arrays, "modules/in/"), prefixed(arrays, "modules/out/"))
+        self.check_module_outputs(call, sizes, state, prefixed(arrays, "modules/in/"), prefixed(arrays, "modules/out/"),
+                                  weights="the sanity model's weights and fixed inputs")
         if not self.with_reference():
             return
         rng = self.rng_for()
@@ -267,9 +270,9 @@ class TestNMTPublic(SubmissionTestCase):
         self.check_module_outputs(call, sizes, state, inputs, want)
 
     # ----- 1.4 ------------------------------------------------------------------------
-    def check_encode(self, sizes, state, source_ids, lengths, want):
-        call = (f"encode(source_padded of shape {source_ids.shape}, {shape_text(lengths)}) with the grader's "
-                f"weights (embed {sizes['embed']}, hidden {sizes['hidden']})")
+    def check_encode(self, sizes, state, source_ids, lengths, want, weights="random weights"):
+        call = (f"encode(source_padded of shape {source_ids.shape}, {shape_text(lengths)}) with {weights} "
+                f"(embed {sizes['embed']}, hidden {sizes['hidden']})")
         got = self.student.probe(encode_outputs, sizes, state, source_ids, lengths, helpers=MODEL_HELPERS, what=call)
         b, n, h2 = want["enc_hiddens"].shape
         enc = got.get("enc_hiddens") if isinstance(got, dict) else None
@@ -302,7 +305,8 @@ class TestNMTPublic(SubmissionTestCase):
         lengths = [int(n) for n in arrays["source_lengths"]]
         self.check_encode(sizes, state, arrays["source_padded"], lengths,
                           {"enc_hiddens": arrays["enc_hiddens"],
-                           "dec_init_state": [arrays["dec_init_hidden"], arrays["dec_init_cell"]]})
+                           "dec_init_state": [arrays["dec_init_hidden"], arrays["dec_init_cell"]]},
+                          weights=SANITY_WEIGHTS + " (sanity_check.py 1d)")
         if not self.with_reference():
             return
         rng = self.rng_for()
@@ -314,10 +318,10 @@ class TestNMTPublic(SubmissionTestCase):
         self.check_encode(sizes, state, source_ids, lengths, want)
 
     # ----- 1.5 ------------------------------------------------------------------------
-    def check_decode(self, sizes, state, enc_hiddens, enc_masks, dec_init, target_ids, want):
+    def check_decode(self, sizes, state, enc_hiddens, enc_masks, dec_init, target_ids, want, weights="random weights"):
         b, n, _ = enc_hiddens.shape
         call = (f"decode(enc_hiddens of shape {enc_hiddens.shape}, enc_masks, dec_init_state, target_padded of shape "
-                f"{target_ids.shape}) with the grader's weights, and the handout's step in place of yours")
+                f"{target_ids.shape}) with {weights}, and the handout's step in place of yours")
         got = self.student.probe(decode_outputs_handout_step, sizes, state, enc_hiddens, enc_masks, dec_init,
                                  target_ids, helpers=MODEL_HELPERS, what=call)
         out = got.get("combined_outputs") if isinstance(got, dict) else None
@@ -336,7 +340,7 @@ class TestNMTPublic(SubmissionTestCase):
         info, arrays, sizes, state = self.sanity()
         self.check_decode(sizes, state, arrays["enc_hiddens"], arrays["enc_masks"],
                           [arrays["dec_init_hidden"], arrays["dec_init_cell"]], arrays["target_padded"],
-                          arrays["combined_outputs"])
+                          arrays["combined_outputs"], weights=SANITY_WEIGHTS + " (sanity_check.py 1e)")
         if not self.with_reference():
             return
         rng = self.rng_for()
@@ -353,10 +357,10 @@ class TestNMTPublic(SubmissionTestCase):
         self.check_decode(sizes, state, enc_hiddens, enc_masks, dec_init, target_ids, want["combined_outputs"])
 
     # ----- 1.6 ------------------------------------------------------------------------
-    def check_step(self, sizes, state, inputs, want):
+    def check_step(self, sizes, state, inputs, want, weights="random weights"):
         Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks = inputs
         call = (f"step(Ybar_t of shape {Ybar_t.shape}, dec_state, enc_hiddens of shape {enc_hiddens.shape}, "
-                f"enc_hiddens_proj, enc_masks with {int(enc_masks.sum())} padded positions) with the grader's weights")
+                f"enc_hiddens_proj, enc_masks with {int(enc_masks.sum())} padded positions) with {weights}")
         got = self.student.probe(step_outputs, sizes, state, *inputs, helpers=MODEL_HELPERS, what=call)
         structure.check(got, want, call)
         for i, name in enumerate(("dec_state[0] (the decoder's new hidden state)",
@@ -365,9 +369,10 @@ class TestNMTPublic(SubmissionTestCase):
         e_t = np.asarray(got["e_t"], dtype=float)
         masked = enc_masks.astype(bool)
         if masked.any() and not np.all(e_t[masked] == -np.inf):
-            raise AssertionError(f"{call}: e_t is {describe(e_t)}, finite at padded source positions: masked positions "
-                                 "must be -inf before the softmax (e_t.masked_fill(enc_masks.bool(), -inf)), so "
-                                 "that they get no attention")
+            i, j = (int(k) for k in np.argwhere(masked & (e_t != -np.inf))[0])
+            raise AssertionError(f"{call}: e_t is {e_t[i, j]:.6g} at padded source position {j} of sentence {i}: "
+                                 "masked positions must be -inf before the softmax (e_t.masked_fill("
+                                 "enc_masks.bool(), -inf)), so that they get no attention")
         self.assertClose(e_t, want["e_t"], call, name="e_t", rtol=RTOL, atol=ATOL)
         try:
             self.assertClose(got["combined_output"], want["combined_output"], call, name="combined_output",
@@ -387,7 +392,8 @@ class TestNMTPublic(SubmissionTestCase):
                   arrays["enc_hiddens_proj"], arrays["enc_masks"]]
         self.check_step(sizes, state, inputs, {"dec_state": [arrays["step_dec_hidden"], arrays["step_dec_cell"]],
                                                "combined_output": arrays["step_combined_output"],
-                                               "e_t": arrays["step_e_t"]})
+                                               "e_t": arrays["step_e_t"]},
+                        weights=SANITY_WEIGHTS + " (sanity_check.py 1f)")
         if not self.with_reference():
             return
         rng = self.rng_for()
