@@ -72,6 +72,20 @@ MASK_AND_PACKING = {
         ("enc_hiddens, _ = nn.utils.rnn.pad_packed_sequence(enc_hiddens)", "enc_hiddens = enc_hiddens")),
 }
 UNIDIRECTIONAL = {"nmt_model.py": edited("nmt_model.py", ("bidirectional=True", "bidirectional=False"))}
+# modules that are what the handout names (subclasses), and compute something else: their
+# facts alone earn nothing
+CLAIMS_ONLY = {
+    "model_embeddings.py": edited(
+        "model_embeddings.py",
+        ("class ModelEmbeddings(", "class Doubled(nn.Embedding):\n    def forward(self, ids):\n"
+                                  "        return 2 * super().forward(ids)\n\n\nclass ModelEmbeddings("),
+        ("self.source = nn.Embedding(", "self.source = Doubled(")),
+    "nmt_model.py": edited(
+        "nmt_model.py",
+        ("class NMT(", "class Doubled(nn.Linear):\n    def forward(self, x):\n        return 2 * super().forward(x)"
+                       "\n\n\nclass NMT("),
+        ("self.h_projection = nn.Linear(", "self.h_projection = Doubled(")),
+}
 
 
 def hard_coded():
@@ -151,6 +165,17 @@ def test_mask_and_packing(graded_mask):
     assert "not zero at padded positions" in output_of(graded_mask, "1.4")
     assert "pack_padded_sequence" in output_of(graded_mask, "1.4")
     assert "masked positions must be -inf before the softmax" in output_of(graded_mask, "1.6")
+
+
+def test_module_facts_count_only_with_the_values(tmp_path_factory):
+    """Subclasses of nn.Embedding / nn.Linear that report the handout's sizes and
+    padding_idx but compute something else lose 1.2 and 1.3 (and encode, which uses
+    them)."""
+    sub = submission(tmp_path_factory, "claims", CLAIMS_ONLY)
+    res = public_grade(sub, str(tmp_path_factory.mktemp("claims-res")), with_reference=True)
+    assert lost(res) == {"1.2", "1.3", "1.4"}
+    assert "self.source(ids of shape" in output_of(res, "1.2") and "the embeddings" in output_of(res, "1.2")
+    assert "self.h_projection's output" in output_of(res, "1.3")
 
 
 def test_unidirectional_encoder(tmp_path_factory):
