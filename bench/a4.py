@@ -34,7 +34,7 @@ def data_dir():
     return os.environ.get("NLPGRADE_DATA_DIR") or os.path.join(ROOT, "data")
 
 
-def train(minutes, retrain):
+def train(minutes, retrain, threads=None):
     os.makedirs(WORK, exist_ok=True)
     for f in os.listdir(REFERENCE):
         if f.endswith(".py"):
@@ -44,7 +44,8 @@ def train(minutes, retrain):
     else:
         started = time.perf_counter()
         with open(os.path.join(RESULTS, "a4-train.log"), "w") as log:
-            subprocess.run([sys.executable, "run.py", "train", "--max-minutes", str(minutes), "--valid-niter", "500"],
+            subprocess.run([sys.executable, "run.py", "train", "--max-minutes", str(minutes), "--valid-niter", "500"]
+                           + (["--threads", str(threads)] if threads else []),
                            cwd=WORK, stdout=log, stderr=subprocess.STDOUT, check=True)
         with open(os.path.join(WORK, "wall_minutes.txt"), "w") as f:
             f.write("%.2f\n" % ((time.perf_counter() - started) / 60))
@@ -97,9 +98,10 @@ def main(argv=None):
     p.add_argument("--minutes", type=float, default=55)
     p.add_argument("--retrain", action="store_true")
     p.add_argument("--no-grade", action="store_true")
+    p.add_argument("--threads", type=int, help="torch threads for training (default: run.py's, up to 2)")
     args = p.parse_args(argv)
     os.makedirs(RESULTS, exist_ok=True)
-    out = {"train": train(args.minutes, args.retrain)}
+    out = {"train": train(args.minutes, args.retrain, args.threads)}
     out["test"] = evaluate()
     if not args.no_grade:
         out["grade"] = grade()
