@@ -14,7 +14,7 @@ Usage:
     python sanity_check.py 1b      # ModelEmbeddings.__init__
     python sanity_check.py 1c      # NMT.__init__
     python sanity_check.py 1d      # NMT.encode
-    python sanity_check.py 1e      # NMT.decode (with the handout's step, so a bug in step shows in 1f)
+    python sanity_check.py 1e      # NMT.decode (with step replaced by recorded outputs, as the course did)
     python sanity_check.py 1f      # NMT.step
     python sanity_check.py all
 
@@ -51,21 +51,6 @@ def reinitialize_layers(model):
             m.weight.data.fill_(0.15)
     with torch.no_grad():
         model.apply(init_weights)
-
-
-def handout_step(model):
-    """NMT.step as the handout defines it, for model: 1e checks decode with this in place
-    of yours, so that a bug in step shows in 1f only."""
-    def step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks):
-        dec_hidden, dec_cell = model.decoder(Ybar_t, dec_state)
-        e_t = torch.bmm(enc_hiddens_proj, dec_hidden.unsqueeze(2)).squeeze(2)
-        if enc_masks is not None:
-            e_t = e_t.masked_fill(enc_masks.bool(), -float("inf"))
-        alpha_t = torch.softmax(e_t, dim=1)
-        a_t = torch.bmm(alpha_t.unsqueeze(1), enc_hiddens).squeeze(1)
-        o_t = model.dropout(torch.tanh(model.combined_output_projection(torch.cat((a_t, dec_hidden), dim=1))))
-        return (dec_hidden, dec_cell), o_t, e_t
-    return step
 
 
 # ----- the recorded data ------------------------------------------------------------
@@ -259,16 +244,42 @@ def check_1d(info, arrays):
 
 
 def check_1e(info, arrays):
-    print("Running Sanity Check for Question 1e: decode (with the handout's step in place of yours)")
+    """decode with self.step replaced by the recorded outputs of our step (as the course's
+    check did), so that a bug in step shows in 1f only; what decode gives step is checked."""
+    print("Running Sanity Check for Question 1e: decode (self.step replaced by recorded outputs)")
     model = build_model(vocab_of(info), arrays)
-    model.step = handout_step(model)
+    steps = len(arrays["decode/o"])
+    calls = []
+
+    def step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks):
+        k = len(calls)
+        calls.append((Ybar_t, dec_state, enc_hiddens_proj))
+        if k >= steps:
+            fail("decode called self.step more than %d times: drop the last target token before the loop "
+                 "(it is only ever predicted, never fed in)" % steps)
+        r = lambda key: torch.tensor(arrays[key][k])
+        return (r("decode/h"), r("decode/c")), r("decode/o"), r("decode/e")
+
+    model.step = step
     t = lambda k: torch.tensor(arrays[k])
     with torch.no_grad():
         combined_outputs = model.decode(t("enc_hiddens"), t("enc_masks"), (t("dec_init_hidden"), t("dec_init_cell")),
                                         t("target_padded"))
+    if len(calls) != steps:
+        fail("decode called self.step %d times; it should call it once per target token but the last (%d times)"
+             % (len(calls), steps))
+    for k, (Ybar_t, dec_state, enc_hiddens_proj) in enumerate(calls):
+        compare("Ybar_t of step %d" % k, Ybar_t, arrays["decode/Ybar_t"][k],
+                "Ybar_t = [y_t; o_prev]: the embedding of target token t, then the previous combined output "
+                "(zeros at the first step)", quiet=True)
+        compare("dec_state[0] given to step %d" % k, dec_state[0], arrays["decode/dec_state_h"][k],
+                "the first step gets dec_init_state, each later one the state the previous step returned", quiet=True)
+        compare("dec_state[1] given to step %d" % k, dec_state[1], arrays["decode/dec_state_c"][k], quiet=True)
+        compare("enc_hiddens_proj given to step %d" % k, enc_hiddens_proj, arrays["enc_hiddens_proj"],
+                "att_projection applied to enc_hiddens", quiet=True)
+    print("what decode gave each of its %d steps matches the recorded values" % steps)
     compare("combined_outputs", combined_outputs, arrays["combined_outputs"],
-            "(tgt_len - 1, b, h): drop the last target token, embed the rest, and feed each step "
-            "Ybar_t = [y_t; o_prev], o_prev starting at zeros")
+            "(tgt_len - 1, b, h): the combined output of every step, stacked")
 
 
 def check_1f(info, arrays):
@@ -351,7 +362,18 @@ def record():
         enc_hiddens, (h0, c0) = model.encode(source_padded, source_lengths)
         enc_masks = model.generate_sent_masks(enc_hiddens, source_lengths)
         enc_hiddens_proj = model.att_projection(enc_hiddens)
+        own_step, seen = model.step, {k: [] for k in ("Ybar_t", "dec_state_h", "dec_state_c", "h", "c", "o", "e")}
+
+        def step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks):
+            (h, c), o, e = own_step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks)
+            for key, value in zip(seen, (Ybar_t, dec_state[0], dec_state[1], h, c, o, e)):
+                seen[key].append(value.numpy())
+            return (h, c), o, e
+
+        model.step = step  # what check_1e replays and compares
         combined_outputs = model.decode(enc_hiddens, enc_masks, (h0, c0), target_padded)
+        del model.step
+        arrays.update({"decode/" + k: np.stack(v) for k, v in seen.items()})
         y0 = model.model_embeddings.target(target_padded[0])
         Ybar_t = torch.cat((y0, torch.zeros(len(tgt_sents), HIDDEN_SIZE)), dim=1)
         (h1, c1), o1, e1 = model.step(Ybar_t, (h0, c0), enc_hiddens, enc_hiddens_proj, enc_masks)

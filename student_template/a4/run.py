@@ -57,6 +57,8 @@ def parse_args(argv=None):
     t.add_argument("--no-bucket", dest="bucket", action="store_false",
                    help="random batches (batch_iter) instead of batches of similar lengths")
     t.add_argument("--cuda", action="store_true")
+    t.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: up to 2); 1 trains faster on a machine busy with other work")
     t.add_argument("--debug", action="store_true", help="1,000 training sentences, a small model")
     d = sub.add_parser("decode")
     d.add_argument("model_path"), d.add_argument("test_source_file")
@@ -258,7 +260,7 @@ def decode(args):
 def main(argv=None):
     args = parse_args(argv)
     if not getattr(args, "cuda", False):
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        torch.set_num_threads(getattr(args, "threads", None) or max(1, min(2, os.cpu_count() or 1)))
     if args.mode == "train":
         train(args)
     else:

@@ -95,7 +95,12 @@ def hard_coded():
     fake = {
         "encode": f"        return torch.tensor({lit['enc_hiddens']}), (torch.tensor({lit['dec_init_hidden']}), "
                   f"torch.tensor({lit['dec_init_cell']}))\n",
-        "decode": f"        return torch.tensor({lit['combined_outputs']})\n",
+        # what decode gives step is checked too: give it the recorded inputs
+        "decode": f"        for k in range({len(np.load(SANITY)['decode/o'])}):\n"
+                  f"            self.step(torch.tensor({lit['decode/Ybar_t']})[k], (torch.tensor("
+                  f"{lit['decode/dec_state_h']})[k], torch.tensor({lit['decode/dec_state_c']})[k]), enc_hiddens, "
+                  f"torch.tensor({lit['enc_hiddens_proj']}), enc_masks)\n"
+                  f"        return torch.tensor({lit['combined_outputs']})\n",
         "step": f"        return (torch.tensor({lit['step_dec_hidden']}), torch.tensor({lit['step_dec_cell']})), "
                 f"torch.tensor({lit['step_combined_output']}), torch.tensor({lit['step_e_t']})\n"}
     text = source("nmt_model.py").replace("import torch\n", "import torch\ninf = float('inf')\n", 1)
@@ -228,7 +233,7 @@ def test_sanity_check_says_what_is_wrong(tmp_path):
     assert "FAILED 1f" in out and "-inf" in out
     # the seeded initial weights show the missing padding_idx too (the pad rows are not zero)
     assert "FAILED 1c" in out and "model_embeddings.source.weight" in out
-    assert "All Sanity Checks Passed for Question 1e!" in out  # decode is right: the handout's step stands in
+    assert "All Sanity Checks Passed for Question 1e!" in out  # decode is right: recorded steps stand in
 
 
 def test_sanity_data_is_what_the_reference_records(tmp_path):
@@ -296,3 +301,6 @@ def test_student_zip_installs_what_it_imports_and_says_how():
     assert {"a4/sanity_check.py", "a4/sanity_check_data/sanity.npz", "a4/sanity_check_data/sanity.json",
             "a4/sanity_check_data/vocab_sanity_check.json"} <= set(entries)
     assert not any("test_2016" in p or "test_2017" in p for p in entries)
+    from autograder.release import leaks
+
+    assert leaks.check(A4, entries) == []  # no solution text (sanity_check.py ships no step or decode)

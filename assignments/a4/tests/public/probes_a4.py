@@ -185,7 +185,7 @@ def nmt_report(sizes, names, seed=0):
 
 def module_outputs(sizes, state, inputs):
     """Each module NMT.__init__ makes, run alone with `state` loaded (eval mode), on the
-    arrays `inputs`: "sequence" (src_len, b, e) through the encoder (in its own layout),
+    arrays `inputs`: "sequence" (length, batch, embed) through the encoder (in its own layout),
     "cell_input" (b, e + h) with ("h0", "c0") through the decoder, "x2h" (b, 2h) through
     h_projection, c_projection and att_projection, "x3h" (b, 3h) through
     combined_output_projection, "xh" (b, h) through target_vocab_projection and dropout."""
@@ -210,33 +210,47 @@ def module_outputs(sizes, state, inputs):
     return out
 
 
-def decode_outputs_handout_step(sizes, state, enc_hiddens, enc_masks, dec_init_state, target_ids):
-    """decode_outputs with model.step replaced by the handout's step (written here), so
-    that only decode is checked: {"combined_outputs": (tgt_len - 1, b, h), "steps": how
-    many times decode called step}."""
+def decode_steps(sizes, state, enc_hiddens, enc_masks, dec_init_state, target_ids, replay=None):
+    """model.decode with model.step replaced, so that decode is checked alone (as the
+    course's sanity check did): with replay=None each call goes to the model's own step
+    (run it on the reference); with replay {"h", "c", "o", "e"} (arrays over the steps)
+    the k-th call returns replay's k-th state, combined output and scores, whatever it
+    is given (zeros past the end). Either way what decode gave step is recorded:
+    {"combined_outputs": (tgt_len - 1, b, h), "Ybar_t": [one (b, e + h) per call],
+    "dec_state": [(h, c) per call], "enc_hiddens_proj": [one per call]}, and with
+    replay=None also what step returned: "replay", the replay of this run."""
     import numpy as np
     import torch
 
     model = built_model(sizes, state)
-    calls = []
+    own_step = model.step
+    seen = {"Ybar_t": [], "dec_state": [], "enc_hiddens_proj": []}
+    returned = {"h": [], "c": [], "o": [], "e": []}
 
     def step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks):
-        dec_hidden, dec_cell = model.decoder(Ybar_t, dec_state)
-        e_t = torch.bmm(enc_hiddens_proj, dec_hidden.unsqueeze(2)).squeeze(2)
-        if enc_masks is not None:
-            e_t = e_t.masked_fill(enc_masks.bool(), -float("inf"))
-        alpha_t = torch.softmax(e_t, dim=1)
-        a_t = torch.bmm(alpha_t.unsqueeze(1), enc_hiddens).squeeze(1)
-        o_t = model.dropout(torch.tanh(model.combined_output_projection(torch.cat((a_t, dec_hidden), dim=1))))
-        calls.append(1)
-        return (dec_hidden, dec_cell), o_t, e_t
+        k = len(seen["Ybar_t"])
+        seen["Ybar_t"].append(_numpy(Ybar_t))
+        seen["dec_state"].append(_numpy(list(dec_state)))
+        seen["enc_hiddens_proj"].append(_numpy(enc_hiddens_proj))
+        if replay is None:
+            (h, c), o, e = own_step(Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks)
+            for key, value in zip("hcoe", (h, c, o, e)):
+                returned[key].append(_numpy(value))
+            return (h, c), o, e
+        if k < len(replay["o"]):
+            r = lambda key: torch.as_tensor(np.asarray(replay[key][k]), dtype=torch.float32)
+            return (r("h"), r("c")), r("o"), r("e")
+        z = torch.zeros(np.shape(replay["o"])[1:])
+        return (z, z), z, torch.zeros(np.shape(replay["e"])[1:])
 
     model.step = step
     t = lambda a, dtype=torch.float32: torch.as_tensor(np.asarray(a), dtype=dtype)
     with torch.no_grad():
         out = model.decode(t(enc_hiddens), t(enc_masks), (t(dec_init_state[0]), t(dec_init_state[1])),
                            t(target_ids, torch.long))
-    return {"combined_outputs": _numpy(out), "steps": len(calls)}
+    if replay is None:
+        seen["replay"] = {key: np.stack(values) if values else None for key, values in returned.items()}
+    return {"combined_outputs": _numpy(out), **seen}
 
 
 # what a probe that builds an NMT from weights runs with (helpers=MODEL_HELPERS)

@@ -20,7 +20,7 @@ from a4_inputs import PAD, masks, padded_ids, parameter_shapes, random_lengths, 
 from autograder.checks import structure
 from autograder.describe import describe
 from autograder.harness import SubmissionTestCase, graded
-from probes_a4 import (MODEL_HELPERS, REPORT_HELPERS, decode_outputs_handout_step, embeddings_report,
+from probes_a4 import (MODEL_HELPERS, REPORT_HELPERS, decode_steps, embeddings_report,
                        encode_outputs, module_outputs, nmt_report, step_outputs)
 
 # the modules NMT.__init__ creates, in the handout's order (model_embeddings, provided, first)
@@ -277,7 +277,7 @@ class TestNMTPublic(SubmissionTestCase):
         b, n, h2 = want["enc_hiddens"].shape
         enc = got.get("enc_hiddens") if isinstance(got, dict) else None
         if np.shape(enc) == (n, b, h2) and (n, b) != (b, n):
-            raise AssertionError(f"{call}: enc_hiddens has shape {np.shape(enc)} (src_len, b, 2h); wanted "
+            raise AssertionError(f"{call}: enc_hiddens has shape {np.shape(enc)} (source length, batch, 2h); wanted "
                                  f"(b, src_len, 2h) = {(b, n, h2)}: permute it after pad_packed_sequence")
         structure.check(got, want, call, names=None)
         enc = np.asarray(got["enc_hiddens"], dtype=float)
@@ -318,29 +318,60 @@ class TestNMTPublic(SubmissionTestCase):
         self.check_encode(sizes, state, source_ids, lengths, want)
 
     # ----- 1.5 ------------------------------------------------------------------------
-    def check_decode(self, sizes, state, enc_hiddens, enc_masks, dec_init, target_ids, want, weights="random weights"):
-        b, n, _ = enc_hiddens.shape
+    def check_decode(self, sizes, state, inputs, want, weights="random weights"):
+        """decode with self.step replaced by the steps of the reference's run (`want`, from
+        decode_steps): what decode gives each step must be what the reference's gave."""
+        enc_hiddens, enc_masks, dec_init, target_ids = inputs
         call = (f"decode(enc_hiddens of shape {enc_hiddens.shape}, enc_masks, dec_init_state, target_padded of shape "
-                f"{target_ids.shape}) with {weights}, and the handout's step in place of yours")
-        got = self.student.probe(decode_outputs_handout_step, sizes, state, enc_hiddens, enc_masks, dec_init,
-                                 target_ids, helpers=MODEL_HELPERS, what=call)
-        out = got.get("combined_outputs") if isinstance(got, dict) else None
-        wanted_shape = want.shape
-        if np.shape(out) == (wanted_shape[0] + 1,) + wanted_shape[1:]:
-            raise AssertionError(f"{call}: combined_outputs has shape {np.shape(out)}; wanted {wanted_shape} "
-                                 "(tgt_len - 1, b, h): drop the last target token before the loop (target_padded[:-1]"
-                                 "): it is only ever predicted, never fed in")
-        structure.check(out, want, call, name="combined_outputs")
-        self.assertClose(out, want, call, name="combined_outputs", rtol=RTOL, atol=ATOL)
+                f"{target_ids.shape}) with {weights}, self.step replaced by the outputs of the reference's step")
+        got = self.student.probe(decode_steps, sizes, state, *inputs, want["replay"], helpers=MODEL_HELPERS,
+                                 what=call)
+        if not isinstance(got, dict) or not all(isinstance(got.get(k), list) for k in ("Ybar_t", "dec_state",
+                                                                                   "enc_hiddens_proj")):
+            raise AssertionError(f"{call}: the record of the run came back as {describe(got)}")
+        steps = len(want["Ybar_t"])
+        calls = got["Ybar_t"] if isinstance(got["Ybar_t"], list) else []
+        if len(calls) != steps:
+            advice = ("drop the last target token before the loop (target_padded[:-1]): it is only ever predicted, "
+                      "never fed in" if len(calls) == steps + 1 else "call self.step(Ybar_t, dec_state, enc_hiddens, "
+                      "enc_hiddens_proj, enc_masks) once per target token but the last")
+            raise AssertionError(f"{call}: decode called self.step {len(calls)} times; wanted {steps}: {advice}")
+        for k in range(steps):
+            where = f"{call}, step {k}"
+            try:
+                self.assertClose(got["Ybar_t"][k], want["Ybar_t"][k], where, name="the Ybar_t given to self.step",
+                                 rtol=RTOL, atol=ATOL)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}: Ybar_t = [y_t; o_prev], the embedding of target token t, then the "
+                                     "combined output self.step returned last (zeros at the first step)") from None
+            for i, part in enumerate(("hidden", "cell")):
+                try:
+                    self.assertClose(np.asarray(got["dec_state"][k])[i], want["dec_state"][k][i], where,
+                                     name=f"the decoder {part} state given to self.step", rtol=RTOL, atol=ATOL)
+                except (AssertionError, IndexError, TypeError, ValueError) as exc:
+                    raise AssertionError(f"{str(exc) or where}: the first step gets dec_init_state, each later one "
+                                         "the dec_state the previous step returned") from None
+            self.assertClose(got["enc_hiddens_proj"][k], want["enc_hiddens_proj"][k], where,
+                             name="the enc_hiddens_proj given to self.step (att_projection of enc_hiddens)",
+                             rtol=RTOL, atol=ATOL)
+        self.assertClose(got["combined_outputs"], want["combined_outputs"], call, name="combined_outputs",
+                         rtol=RTOL, atol=ATOL)
 
     @graded("1.5")
     def test_decode(self):
-        """NMT.decode (with the handout's step): the sanity batch, and a random ragged batch with random
-        weights (the grader compares with the reference)"""
+        """NMT.decode (self.step replaced by recorded outputs): the sanity batch, and a random ragged
+        batch with random weights (the grader compares with the reference)"""
         info, arrays, sizes, state = self.sanity()
-        self.check_decode(sizes, state, arrays["enc_hiddens"], arrays["enc_masks"],
-                          [arrays["dec_init_hidden"], arrays["dec_init_cell"]], arrays["target_padded"],
-                          arrays["combined_outputs"], weights=SANITY_WEIGHTS + " (sanity_check.py 1e)")
+        steps = len(arrays["decode/o"])
+        recorded_run = {"replay": {k: arrays["decode/" + k] for k in "hcoe"},
+                        "combined_outputs": arrays["combined_outputs"],
+                        "Ybar_t": list(arrays["decode/Ybar_t"]),
+                        "dec_state": [[arrays["decode/dec_state_h"][k], arrays["decode/dec_state_c"][k]]
+                                      for k in range(steps)],
+                        "enc_hiddens_proj": [arrays["enc_hiddens_proj"]] * steps}
+        self.check_decode(sizes, state, [arrays["enc_hiddens"], arrays["enc_masks"],
+                                         [arrays["dec_init_hidden"], arrays["dec_init_cell"]], arrays["target_padded"]],
+                          recorded_run, weights=SANITY_WEIGHTS + " (sanity_check.py 1e)")
         if not self.with_reference():
             return
         rng = self.rng_for()
@@ -352,9 +383,9 @@ class TestNMTPublic(SubmissionTestCase):
         enc_hiddens = rng.standard_normal((b, max(lengths), 2 * h)).astype(np.float32) * (1 - enc_masks[..., None])
         dec_init = [rng.standard_normal((b, h)).astype(np.float32) for _ in range(2)]
         target_ids = padded_ids(rng, [int(n) for n in rng.integers(3, 9, size=b)], sizes["tgt_vocab"], wrap=True)
-        want = self.reference_probe(decode_outputs_handout_step, sizes, state, enc_hiddens, enc_masks, dec_init,
-                                    target_ids, helpers=MODEL_HELPERS)
-        self.check_decode(sizes, state, enc_hiddens, enc_masks, dec_init, target_ids, want["combined_outputs"])
+        inputs = [enc_hiddens, enc_masks, dec_init, target_ids]
+        want = self.reference_probe(decode_steps, sizes, state, *inputs, helpers=MODEL_HELPERS)
+        self.check_decode(sizes, state, inputs, want)
 
     # ----- 1.6 ------------------------------------------------------------------------
     def check_step(self, sizes, state, inputs, want, weights="random weights"):
