@@ -6,8 +6,11 @@ A tiny NMT (batch 5, embed 3, hidden 3, dropout 0) on the first 5 training sente
 built as the course built it: torch seed 1234, then every nn.Linear weight set to 0.3,
 its bias to 0.1 and every nn.Embedding weight to 0.15 (the LSTMs keep their seeded random
 weights). Your functions' outputs are compared with values recorded from our reference
-in sanity_check_data/. Passing them does not mean your code is right: the grader also
-checks each function on random weights and sizes.
+in sanity_check_data/. 1b and 1c compare the seeded random initial weights (they depend
+on the order the modules are created in, and on the torch version requirements.txt pins);
+1d-1f load the recorded weights of our sanity model into yours, so that each checks only
+its own function. Passing them does not mean your code is right: the grader also checks
+each function on random weights and sizes.
 
 Usage:
     python sanity_check.py 1a      # utils.pad_sents
