@@ -83,6 +83,14 @@ def load_model(path, nmt_class, vocab=None):
     sizes, state, saved_vocab = read_model_file(path)
     if vocab is None:
         vocab = saved_vocab or vocab_module.build_vocab(out_dir=os.path.dirname(os.path.abspath(path)))
+    elif saved_vocab is not None:  # a 2021 file: its pieces must be the ones given
+        for side, name in (("src", "source"), ("tgt", "target")):
+            saved = getattr(getattr(saved_vocab, side, None), "word2id", None)
+            if saved != getattr(vocab, side).word2id:
+                raise ModelFileError("the %s vocabulary saved in %s (%s pieces) is not the one vocab.build_vocab "
+                                     "builds from the training text (%d pieces): the model was trained with "
+                                     "another vocabulary" % (name, path, len(saved) if isinstance(saved, dict)
+                                                             else "no", len(getattr(vocab, side))))
     for side, key in (("src", "src_vocab_size"), ("tgt", "tgt_vocab_size")):
         if key in sizes and sizes[key] != len(getattr(vocab, side)):
             raise ModelFileError("the model was trained with a %s vocabulary of %s pieces; this one has %d"
