@@ -50,6 +50,18 @@ def a4_modules():
     return modules
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    """torch on one thread: two OpenMP threads on a machine busy with other work wait on
+    each other (a training ran 40x slower)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def a4(a4_modules):
     """The reference modules (a namespace: a4.vocab, a4.nmt_model, ...), importable by
