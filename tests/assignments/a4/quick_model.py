@@ -17,11 +17,11 @@ import sys
 
 from autograder import config as configmod
 
-# Measured from the quick model (seed 0): held-out BLEU 5.05, chrF 27.6 on test_2016_flickr.
-# Full credit just below it, as the real bar sits just below the reference's; a model that
-# emits nothing scores 0 and must lose every point.
-QUICK_BLEU = 5.05
-QUICK_THRESHOLDS = {"bleu_full": 4.5, "bleu_floor": 1.0}
+# Measured from the quick model (seed 0; about 85 CPU seconds of training): held-out BLEU
+# 3.55, chrF 18.6 on test_2016_flickr. Full credit just below it, as the real bar sits just
+# below the reference's; a model that emits nothing scores 0 and must lose every point.
+QUICK_BLEU = 3.55
+QUICK_THRESHOLDS = {"bleu_full": 3.0, "bleu_floor": 0.5}
 SETTINGS = {"embed": 128, "hidden": 128, "sentences": 20000, "max_len": 16, "epochs": 1, "batch": 64,
             "lr": 0.003, "seed": 0}
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 import torch
@@ -84,8 +85,9 @@ def test_2021_model_file_loads_and_points_scale_between_the_bars(tmp_path, quick
               "torch.save({'args': args, 'vocab': v, 'state_dict': torch.load(d + '/model.bin')}, sys.argv[3])\n")
     subprocess.run([sys.executable, "-c", script, A4.reference_dir, quick_model_dir, str(folder / "model.bin")],
                    check=True, cwd=tmp_path)
-    saved = torch.load(folder / "model.bin", weights_only=False)
-    assert type(saved["vocab"]).__name__ == "Vocab" and set(saved) == {"args", "vocab", "state_dict"}
+    with zipfile.ZipFile(folder / "model.bin") as archive:  # the pickle names the vocab.py classes
+        pickled = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    assert b"vocab\nVocab\n" in pickled and b"vocab\nVocabEntry\n" in pickled
     full = round(QUICK_BLEU * 2, 1)
     res = graded(tmp_path, folder, monkeypatch, bleu_full=full, bleu_floor=1.0)
     bleu = heldout_bleu(res)
@@ -221,3 +223,31 @@ def test_presubmit_refuses_missing_unreadable_and_mismatched_models(tmp_path, qu
     (folder / "model.bin").write_bytes(b"not a torch file")
     (reason,) = presubmit.problems(str(folder))
     assert reason.startswith("model.bin cannot be used: model.bin is not a model torch can read safely"), reason
+
+
+DETACHED_STEP = '''
+    def step(self, Ybar_t, dec_state, enc_hiddens, enc_hiddens_proj, enc_masks):
+        dec_state = self.decoder(Ybar_t, dec_state)
+        dec_hidden, dec_cell = dec_state
+        e_t = torch.bmm(enc_hiddens_proj, dec_hidden.unsqueeze(2)).squeeze(2)
+        if enc_masks is not None:
+            e_t = e_t.masked_fill(enc_masks.bool(), -float("inf"))
+        alpha_t = F.softmax(e_t, dim=1)
+        a_t = torch.bmm(alpha_t.unsqueeze(1), enc_hiddens).squeeze(1)
+        U_t = torch.cat((a_t, dec_hidden), dim=1)
+        O_t = self.dropout(torch.tanh(self.combined_output_projection(U_t)))
+        # the bug: no gradient flows back through the decoder, the attention or the encoder
+        return (dec_hidden.detach(), dec_cell.detach()), O_t.detach(), e_t
+'''
+
+
+def test_training_that_cannot_reach_the_model_loses_2_11(tmp_path, monkeypatch):
+    """Values right, gradients cut at step's outputs: only the target embeddings and
+    target_vocab_projection learn, and the loss drops by about 15%, not 30%."""
+    folder = make_submission(tmp_path / "sub", assignment="a4", drop=("model.bin", "model.json"),
+                             patches={"nmt_model.py": {"NMT.step": DETACHED_STEP}})
+    res = graded(tmp_path, folder, monkeypatch)
+    assert lost(res) == {"2.11", "2.12"}
+    out = output_of(res, "2.11")
+    assert "computed by the grader with the reference's NMT, went from" in out and "wanted below" in out, out
+    assert "Does the loss reach every parameter" in out
