@@ -1,10 +1,11 @@
-"""a4's public checks (1.1-1.6) and what students get: the reference scores full marks, the
-template 0; known-buggy submissions lose exactly the checks for their bugs, with messages
-that say what to change; a submission that returns the recorded sanity values passes at
-home (no reference) and loses on the grader; the handout states the configured BLEU bars.
+"""a4's public checks (1.1-1.6) at home, and what students get: a submission that returns
+the recorded sanity values passes at home (no reference; test_a4_variants.py grades it as
+the grader does, where it loses); the students' sanity_check.py says what is wrong; the
+handout states the configured BLEU bars; the student zip.
 
-Each submission is graded once (module-scoped fixtures), public tests only. "grader"
-gradings have the reference (the fresh variations run), "home" ones do not.
+The reference and the template are graded in test_a4_reference_and_template.py, the
+known-buggy submissions in test_a4_variants.py (once each, public and hidden tests
+together), which also builds the buggy files used here.
 """
 import os
 import re
@@ -17,9 +18,9 @@ import pytest
 from autograder import config as configmod
 from autograder import grading
 from support import grade, lost, make_submission, output_of
+from test_a4_variants import hard_coded, sanity_script_bugs
 
 A4 = configmod.load("a4")
-PUBLIC = {n for n in A4.points if n.startswith("1.")}
 SANITY = os.path.join(A4.reference_dir, "sanity_check_data", "sanity.npz")
 
 
@@ -31,173 +32,18 @@ def public_grade(path, tmp, with_reference):
         return grade(path, assignment="a4", hidden=with_reference, results_path=os.path.join(tmp, "results.json"))
 
 
-def source(name):
-    with open(os.path.join(A4.reference_dir, name)) as f:
-        return f.read()
-
-
-def edited(name, *pairs):
-    """The reference's `name` with each (old, new) replaced (old must occur)."""
-    text = source(name)
-    for old, new in pairs:
-        assert old in text, (name, old)
-        text = text.replace(old, new)
-    return text
-
-
 def submission(tmp_path_factory, label, files):
     folder = tmp_path_factory.mktemp(label)
     return make_submission(str(folder / "sub"), assignment="a4", files=files, drop=("model.bin", "model.json"))
 
 
-# one bug per public check (but 1.3, whose bugs break every model check: see UNIDIRECTIONAL)
-SEVERAL_BUGS = {
-    "utils.py": edited("utils.py", ("[list(s) + [pad_token] * (longest - len(s)) for s in sents]",
-                                    "[[pad_token] * (longest - len(s)) + list(s) for s in sents]")),
-    "model_embeddings.py": edited("model_embeddings.py", (", padding_idx=vocab.src[PAD]", ""),
-                                  (", padding_idx=vocab.tgt[PAD]", "")),
-    "nmt_model.py": edited(
-        "nmt_model.py",
-        # the decoder's initial state from [backward's; forward's] final states
-        ("torch.cat((last_hidden[0], last_hidden[1]), dim=1)", "torch.cat((last_hidden[1], last_hidden[0]), dim=1)"),
-        ("target_padded = target_padded[:-1]", "target_padded = target_padded"),  # the last token fed in too
-        ("torch.cat((a_t, dec_hidden), dim=1)", "torch.cat((dec_hidden, a_t), dim=1)")),  # [h_t; a_t]
-}
-MASK_AND_PACKING = {
-    "nmt_model.py": edited(
-        "nmt_model.py",
-        ("            e_t = e_t.masked_fill(enc_masks.bool(), -float(\"inf\"))", "            pass"),
-        ("packed = nn.utils.rnn.pack_padded_sequence(X, torch.as_tensor(source_lengths, dtype=torch.long))",
-         "packed = X"),
-        ("enc_hiddens, _ = nn.utils.rnn.pad_packed_sequence(enc_hiddens)", "enc_hiddens = enc_hiddens")),
-}
-UNIDIRECTIONAL = {"nmt_model.py": edited("nmt_model.py", ("bidirectional=True", "bidirectional=False"))}
-# modules that are what the handout names (subclasses), and compute something else: their
-# facts alone earn nothing
-CLAIMS_ONLY = {
-    "model_embeddings.py": edited(
-        "model_embeddings.py",
-        ("class ModelEmbeddings(", "class Doubled(nn.Embedding):\n    def forward(self, ids):\n"
-                                  "        return 2 * super().forward(ids)\n\n\nclass ModelEmbeddings("),
-        ("self.source = nn.Embedding(", "self.source = Doubled(")),
-    "nmt_model.py": edited(
-        "nmt_model.py",
-        ("class NMT(", "class Doubled(nn.Linear):\n    def forward(self, x):\n        return 2 * super().forward(x)"
-                       "\n\n\nclass NMT("),
-        ("self.h_projection = nn.Linear(", "self.h_projection = Doubled(")),
-}
-
-
-def hard_coded():
-    """nmt_model.py whose encode, decode and step return the recorded sanity values."""
-    with np.load(SANITY) as z:
-        lit = {k: repr(z[k].tolist()) for k in z.files}
-    fake = {
-        "encode": f"        return torch.tensor({lit['enc_hiddens']}), (torch.tensor({lit['dec_init_hidden']}), "
-                  f"torch.tensor({lit['dec_init_cell']}))\n",
-        # what decode gives step is checked too: give it the recorded inputs
-        "decode": f"        for k in range({len(np.load(SANITY)['decode/o'])}):\n"
-                  f"            self.step(torch.tensor({lit['decode/Ybar_t']})[k], (torch.tensor("
-                  f"{lit['decode/dec_state_h']})[k], torch.tensor({lit['decode/dec_state_c']})[k]), enc_hiddens, "
-                  f"torch.tensor({lit['enc_hiddens_proj']}), enc_masks)\n"
-                  f"        return torch.tensor({lit['combined_outputs']})\n",
-        "step": f"        return (torch.tensor({lit['step_dec_hidden']}), torch.tensor({lit['step_dec_cell']})), "
-                f"torch.tensor({lit['step_combined_output']}), torch.tensor({lit['step_e_t']})\n"}
-    text = source("nmt_model.py").replace("import torch\n", "import torch\ninf = float('inf')\n", 1)
-    for method, body in fake.items():
-        start = text.index(f"    def {method}(")
-        doc_end = text.index('"""', text.index('"""', start) + 3) + 3  # after the docstring
-        text = text[:doc_end] + "\n" + body + text[doc_end:]
-    return {"nmt_model.py": text}
-
-
-@pytest.fixture(scope="module")
-def graded_reference(tmp_path_factory):
-    sub = submission(tmp_path_factory, "ref", {})
-    return public_grade(sub, str(tmp_path_factory.mktemp("ref-res")), with_reference=True)
-
-
-@pytest.fixture(scope="module")
-def graded_template(tmp_path_factory):
-    return public_grade(A4.template_dir, str(tmp_path_factory.mktemp("tpl-res")), with_reference=True)
-
-
-@pytest.fixture(scope="module")
-def graded_bugs(tmp_path_factory):
-    sub = submission(tmp_path_factory, "bugs", SEVERAL_BUGS)
-    return public_grade(sub, str(tmp_path_factory.mktemp("bugs-res")), with_reference=True)
-
-
-@pytest.fixture(scope="module")
-def graded_mask(tmp_path_factory):
-    sub = submission(tmp_path_factory, "mask", MASK_AND_PACKING)
-    return public_grade(sub, str(tmp_path_factory.mktemp("mask-res")), with_reference=True)
-
-
-@pytest.fixture(scope="module")
-def hard_coded_sub(tmp_path_factory):
-    return submission(tmp_path_factory, "hard", hard_coded())
-
-
-def test_reference_full_marks(graded_reference):
-    assert lost(graded_reference) == set(), [t for t in graded_reference["tests"] if t["score"] < t["max_score"]]
-    assert {t["number"] for t in graded_reference["tests"]} == PUBLIC
-    assert graded_reference["score"] == sum(A4.points[n] for n in PUBLIC)
-
-
-def test_template_scores_zero(graded_template):
-    assert graded_template["score"] == 0 and lost(graded_template) == PUBLIC
-    assert "pad_sents() is not implemented yet" in output_of(graded_template, "1.1")
-    assert "ModelEmbeddings.__init__() is not implemented yet" in output_of(graded_template, "1.2")
-
-
-def test_each_bug_loses_its_check(graded_bugs):
-    """Padding at the front (1.1), embeddings without padding_idx (1.2), the decoder's
-    initial state from swapped final states (1.4: the constant sanity weights cannot see
-    it, the random ones do), the last target token fed (1.5), [h_t; a_t] (1.6: likewise)."""
-    assert lost(graded_bugs) == PUBLIC - {"1.3"}, {t["number"]: t["output"][:300] for t in graded_bugs["tests"]}
-    assert "padding is at the front: put it at the end" in output_of(graded_bugs, "1.1")
-    assert "self.source is nn.Embedding(55, 3, padding_idx=None)" in output_of(graded_bugs, "1.2")
-    assert "set padding_idx" in output_of(graded_bugs, "1.2")
-    assert "dec_init_state[0]" in output_of(graded_bugs, "1.4")
-    assert "forward's last; backward's first" in output_of(graded_bugs, "1.4")
-    assert "drop the last target token" in output_of(graded_bugs, "1.5")
-    assert "combined_output" in output_of(graded_bugs, "1.6") and "a_t first" in output_of(graded_bugs, "1.6")
-
-
-def test_mask_and_packing(graded_mask):
-    assert lost(graded_mask) == {"1.4", "1.6"}
-    assert "not zero at padded positions" in output_of(graded_mask, "1.4")
-    assert "pack_padded_sequence" in output_of(graded_mask, "1.4")
-    assert "masked positions must be -inf before the softmax" in output_of(graded_mask, "1.6")
-
-
-def test_module_facts_count_only_with_the_values(tmp_path_factory):
-    """Subclasses of nn.Embedding / nn.Linear that report the handout's sizes and
-    padding_idx but compute something else lose 1.2 and 1.3 (and encode, which uses
-    them)."""
-    sub = submission(tmp_path_factory, "claims", CLAIMS_ONLY)
-    res = public_grade(sub, str(tmp_path_factory.mktemp("claims-res")), with_reference=True)
-    assert lost(res) == {"1.2", "1.3", "1.4"}
-    assert "self.source(ids of shape" in output_of(res, "1.2") and "the embeddings" in output_of(res, "1.2")
-    assert "self.h_projection's output" in output_of(res, "1.3")
-
-
-def test_unidirectional_encoder(tmp_path_factory):
-    sub = submission(tmp_path_factory, "uni", UNIDIRECTIONAL)
-    res = public_grade(sub, str(tmp_path_factory.mktemp("uni-res")), with_reference=True)
-    assert lost(res) == {"1.3", "1.4", "1.5", "1.6"}
-    assert "the encoder is bidirectional" in output_of(res, "1.3")
-
-
-def test_hard_coded_sanity_answers_pass_at_home_only(hard_coded_sub, tmp_path_factory):
+def test_hard_coded_sanity_answers_pass_at_home(tmp_path_factory):
     """The recorded values are public: returning them passes the checks a student runs at
-    home, and earns nothing on the grader, whose random variation they do not fit."""
-    home = public_grade(hard_coded_sub, str(tmp_path_factory.mktemp("hard-home")), with_reference=False)
-    assert lost(home) == set()
-    grader = public_grade(hard_coded_sub, str(tmp_path_factory.mktemp("hard-grader")), with_reference=True)
-    assert lost(grader) == {"1.4", "1.5", "1.6"}
-    assert grader["score"] == sum(A4.points[n] for n in ("1.1", "1.2", "1.3"))
+    home (on the grader, whose random variation they do not fit, the variant "hard-coded
+    sanity answers" of test_a4_variants.py loses 1.4-1.6 and the hidden tests)."""
+    sub = submission(tmp_path_factory, "hard", hard_coded())
+    home = public_grade(sub, str(tmp_path_factory.mktemp("hard-home")), with_reference=False)
+    assert lost(home) == set(), {n: output_of(home, n)[:300] for n in lost(home)}
 
 
 # ----- sanity_check.py ----------------------------------------------------------------
@@ -216,7 +62,8 @@ def test_sanity_check_passes_on_the_reference_and_fails_on_the_template():
 
 
 def test_sanity_check_says_what_is_wrong(tmp_path):
-    """The buggy submission, run through the students' sanity_check.py."""
+    """Padding at the front, no padding_idx, no mask and no packing (variants of
+    test_a4_variants.py), run through the students' sanity_check.py."""
     folder = tmp_path / "a4"
     for name in os.listdir(A4.template_dir):
         src = os.path.join(A4.template_dir, name)
@@ -224,7 +71,7 @@ def test_sanity_check_says_what_is_wrong(tmp_path):
             (folder / name).parent.mkdir(exist_ok=True)
             (folder / name).write_bytes(open(src, "rb").read())
     os.symlink(os.path.join(A4.template_dir, "sanity_check_data"), folder / "sanity_check_data")
-    for name, text in {**SEVERAL_BUGS, **{"nmt_model.py": MASK_AND_PACKING["nmt_model.py"]}}.items():
+    for name, text in sanity_script_bugs(tmp_path).items():
         (folder / name).write_text(text)
     out = run_sanity(folder).stdout
     assert "FAILED 1a" in out and "pad at the end" in out
