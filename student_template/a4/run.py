@@ -4,7 +4,7 @@
     python vocab.py                      # once: src.model, tgt.model (subword vocabularies)
     python run.py train                  # trains, keeps the best model in model.bin (+ model.json)
     python run.py train --debug          # a small model on 1,000 sentences, a couple of minutes
-    python run.py decode model.bin data/multi30k-de-en/raw/val.de outputs/val.txt [val.en]
+    python run.py decode model.bin VAL_DE [VAL_EN] outputs/val.txt   # BLEU too when VAL_EN is given
 
 Training prints the loss, and at each validation the dev perplexity and the dev BLEU
 (sacrebleu on detokenised text, as the grader's); the model with the best dev BLEU is
