@@ -25,6 +25,7 @@ HELDOUT = "test_2016_flickr"
 STAFF_SETS = ("test_2017_flickr", "test_2017_mscoco")
 MAX_MODEL_MB = 100  # as the provided model_io's MAX_MODEL_MB
 BEAM, MAX_STEPS = 5, 70
+MAX_CHARS = 4000  # of one translation: 70 pieces of the subword vocabulary are far fewer
 
 # how a student gets a model.bin the grader can use (also for instructors grading the
 # reference folder, which holds none until it is trained)
@@ -120,6 +121,10 @@ class TestHeldout(SubmissionTestCase):
             self.fail(f"{what}: wanted a list of {len(sentences)} strings (one translation per sentence), got "
                       + (f"a list of {len(hypotheses)} ({', '.join(kinds) or 'empty'})"
                          if isinstance(hypotheses, list) else type(reply).__name__))
+        longest = max((len(h) for h in hypotheses), default=0)
+        if longest > MAX_CHARS:  # more than the provided search can write: not its output
+            self.fail(f"{what}: a translation of {longest} characters came back; the provided beam search "
+                      f"writes at most {MAX_STEPS} pieces (a few hundred characters)")
         return hypotheses
 
     @graded("2.12", partial=True, leaderboard=("BLEU (held-out)", "desc"))
