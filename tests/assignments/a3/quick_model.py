@@ -27,6 +27,7 @@ from utils.parser_utils import find_data_file, Config, predict_heads
 from utils.attachment import attachment_scores
 
 out, n_sentences, epochs, seed = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+score = sys.argv[6] == "1"
 torch.manual_seed(seed); np.random.seed(seed); torch.set_num_threads(2)
 Config.word_dropout = 0  # the bars below were measured without it: keep them still
 train = load_train_set(reduced=False)
@@ -43,18 +44,21 @@ for epoch in range(epochs):
         loss.backward()
         optimizer.step()
 torch.save(model.state_dict(), out)
+if not score:
+    sys.exit(0)
 dev = read_conll(find_data_file(Config.dev_file))[:500]
 heads = predict_heads(parser, model, [{"word": s["word"], "pos": s["pos"]} for s in dev])
 print(json.dumps(attachment_scores(heads, [s["head"] for s in dev], [s["pos"] for s in dev])))
 '''
 
 
-def train_quick_weights(dest, n_sentences=3000, epochs=2, seed=0):
-    """Write model.weights to `dest`; returns its dev UAS scores (500 dev sentences)."""
+def train_quick_weights(dest, n_sentences=3000, epochs=2, seed=0, score=True):
+    """Write model.weights to `dest`; returns its dev UAS scores (500 dev sentences), or
+    None without `score` (the weights are the same: they are saved before the scoring)."""
     reference = configmod.load("a3").reference_dir
     proc = subprocess.run([sys.executable, "-c", SCRIPT, reference, str(dest), str(n_sentences),
-                           str(epochs), str(seed)], capture_output=True, text=True, timeout=900,
+                           str(epochs), str(seed), "1" if score else "0"], capture_output=True, text=True, timeout=900,
                           env={**os.environ, "OMP_NUM_THREADS": "2"})
     if proc.returncode != 0:
         raise RuntimeError(f"training the quick a3 model failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1]) if score else None

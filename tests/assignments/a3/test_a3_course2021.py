@@ -57,7 +57,7 @@ def test_the_2021_files_are_all_the_code_we_grade():
 
 # --- graded as the reference is graded -----------------------------------------------------
 
-def test_2021_submission_scores_like_the_reference(tmp_path, quick_weights):
+def test_2021_submission_scores_like_the_reference(tmp_path, quick_weights, shared_heldout_parses):
     """Full marks on every test, as test_reference_full_marks gets with the same weights."""
     sub = tmp_path / "sub"
     sub.mkdir()

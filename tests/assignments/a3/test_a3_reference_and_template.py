@@ -21,6 +21,7 @@ def reference_submission(folder, weights):
 
 
 def test_reference_full_marks(tmp_path, quick_weights):
+    """(The one grading that always parses the held-out set: no shared_heldout_parses.)"""
     sub = reference_submission(tmp_path / "sub", quick_weights)
     res = grade(sub, assignment="a3", results_path=tmp_path / "results.json", thresholds=QUICK_THRESHOLDS)
     assert lost(res) == set(), [t for t in res["tests"] if t["score"] < t["max_score"]]
@@ -31,7 +32,7 @@ def test_reference_full_marks(tmp_path, quick_weights):
     assert f"UAS on 2077 held-out sentences: {board['value']:.2f}" in output_of(res, "2.12")
 
 
-def test_uas_points_scale_between_the_bars(tmp_path, quick_weights):
+def test_uas_points_scale_between_the_bars(tmp_path, quick_weights, shared_heldout_parses):
     sub = reference_submission(tmp_path / "sub", quick_weights)
     res = grade(sub, assignment="a3", results_path=tmp_path / "r.json",
                 thresholds={"uas_full": 95.0, "uas_floor": 55.0})

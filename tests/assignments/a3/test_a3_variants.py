@@ -13,6 +13,9 @@ forward or embedding_lookup also loses 1.4 and 2.5-2.7, a wrong embedding_lookup
 another order) also 2.11. 2.13 (gradients, issue 11) compares gradients only when forward's
 values match, so a wrong forward or lookup also loses 2.13.
 
+All but one hold the same quick weights, so the reference's parse of the held-out set
+with them (2.12) is sent once between them (conftest's shared_heldout_parses).
+
 Each model test loads only the weights it needs, in the model's own layout (issue 11):
 2.8 only the embeddings, so a model of nn.Linear layers keeps 2.8; a 2021 layout (plain
 tensors, a weight stored transposed, a (1, h) bias) keeps 2.8, 2.9 and 2.11, and loses
@@ -269,7 +272,7 @@ def test_variants_cover_every_graded_test():
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weights):
+def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch, quick_weights, shared_heldout_parses):
     patches, expected = VARIANTS[name]
     seed = pin_seed(monkeypatch)
     sub = make_submission(tmp_path / "sub", assignment="a3", patches=patches, drop=("model.weights",))
