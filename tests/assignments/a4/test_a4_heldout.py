@@ -132,10 +132,10 @@ def test_model_json_of_another_size(tmp_path, monkeypatch, quick_model_dir):
 def test_oversized_model(tmp_path, monkeypatch, quick_model_dir):
     folder = submission(tmp_path / "sub", quick_model_dir)
     with open(folder / "model.bin", "r+b") as f:
-        f.truncate(101 * 2**20)  # a sparse file: its size is what counts
+        f.truncate(61 * 2**20)  # a sparse file: its size is what counts
     res = graded(tmp_path, folder, monkeypatch)
     assert lost(res) == {"2.12"}
-    assert "model.bin takes 101 MB, over the 100 MB a model may take" in output_of(res, "2.12")
+    assert "model.bin takes 61 MB, over the 60 MB a model may take" in output_of(res, "2.12")
 
 
 def silent_state(quick_model_dir, loop=False):
@@ -251,3 +251,59 @@ def test_training_that_cannot_reach_the_model_loses_2_11(tmp_path, monkeypatch):
     out = output_of(res, "2.11")
     assert "computed by the grader with the reference's NMT, went from" in out and "wanted below" in out, out
     assert "Does the loss reach every parameter" in out
+
+
+# A table of public translations (found by the a4 adversary review): test_2016_flickr is the
+# public Multi30k test split, so a submission can ship its English side keyed by the German
+# sentence and, from code run when nmt_model.py is imported, replace the provided
+# decoding.translate in its own process. Before the sample check this scored 2.12 10/10 and
+# a leaderboard BLEU of 100 on the template. Now the reference's NMT, holding the weights
+# the submission's model holds, translates a sample the grader picks: the table's
+# sentences are not what any model.bin gives. The table is built here from the data.
+LOOKUP = r'''
+
+_TABLE = %r  # German sentence -> its public English reference
+
+
+def _table_install():
+    import decoding
+    import model_io
+
+    class _NoModel:
+        def eval(self):
+            return self
+
+    def translate(model, pieces, **kwargs):
+        return [_TABLE.get("".join(p).replace("\u2581", " ").strip(), "") for p in pieces]
+
+    if %r:  # no model at all: the loader is replaced too
+        model_io.load_model = lambda *args, **kwargs: _NoModel()
+    decoding.translate = translate
+
+
+_table_install()
+'''
+
+
+@pytest.mark.parametrize("model", ["junk model.bin", "a real model.bin"])
+def test_a_table_of_public_translations_gains_nothing(tmp_path, monkeypatch, quick_model_dir, model):
+    from autograder import data as datamod
+
+    raw = "multi30k-de-en/raw/test_2016_flickr."
+    with open(datamod.path(raw + "de"), encoding="utf-8") as f, open(datamod.path(raw + "en"), encoding="utf-8") as g:
+        table = dict(zip((line.rstrip("\n") for line in f), (line.rstrip("\n") for line in g)))
+    assert len(table) >= 990  # the attack is real: (almost) every held-out sentence is in it
+    junk = model == "junk model.bin"
+    folder = submission(tmp_path / "sub", None if junk else quick_model_dir)
+    with open(folder / "nmt_model.py", "a", encoding="utf-8") as f:
+        f.write(LOOKUP % (table, junk))
+    if junk:
+        (folder / "model.bin").write_bytes(b"x")
+        (folder / "model.json").write_text("{}")
+    # the default bars: a table would earn all 10 points there
+    res = graded(tmp_path, folder, monkeypatch, bleu_full=A4.thresholds["bleu_full"],
+                 bleu_floor=A4.thresholds["bleu_floor"])
+    assert scores(res)["2.12"] == 0, output_of(res, "2.12")
+    assert all(b.get("value") != 100.0 for b in res.get("leaderboard", []))
+    if not junk:
+        assert "are not what your model.bin gives" in output_of(res, "2.12"), output_of(res, "2.12")

@@ -17,14 +17,18 @@ from autograder.checks import structure
 from autograder.harness import SubmissionTestCase, graded
 from a4_inputs import parameter_shapes, random_state
 from probes_a4 import MODEL_HELPERS
-from probes_a4_heldout import _pairs, heldout_translations, short_training, training_losses
+from probes_a4_heldout import _pairs, heldout_translations, reference_translations, short_training, training_losses
 
 RAW = "multi30k-de-en/raw/"
 HELDOUT = "test_2016_flickr"
 # staff only (config thresholds "staff_bleu"): not graded, never shown to students
 STAFF_SETS = ("test_2017_flickr", "test_2017_mscoco")
-MAX_MODEL_MB = 100  # as the provided model_io's MAX_MODEL_MB
+MAX_MODEL_MB = 60  # as the provided model_io's MAX_MODEL_MB: the weights come back in one 64 MiB message
 BEAM, MAX_STEPS = 5, 70
+# the sample the reference translates from the submitted weights, and how many of its
+# translations may differ from the submission's (float rounding can flip a near tie)
+SAMPLE, MAY_DIFFER = 40, 2
+SRC_VOCAB, TGT_VOCAB = 8000, 6000  # the provided vocab.py's SRC_VOCAB_SIZE, TGT_VOCAB_SIZE
 MAX_CHARS = 4000  # of one translation: 70 pieces of the subword vocabulary are far fewer
 
 # how a student gets a model.bin the grader can use (also for instructors grading the
@@ -106,11 +110,12 @@ class TestHeldout(SubmissionTestCase):
         self.note(f"loss per target piece of the weights training left, computed by the grader: "
                   f"{before:.3f} before, {after:.3f} after (wanted below {wanted:.3f})")
 
-    def translations(self, sentences, timeout):
+    def translations(self, sentences, timeout, with_state=False):
         """The submission's translations of `sentences` (checked: exactly one string each),
-        or a failure saying why there are none."""
+        or a failure saying why there are none; `with_state`: and the weights its model
+        holds ({state_dict name: array}, unchecked)."""
         what = f"translating {len(sentences)} held-out German sentences with your NMT and model.bin"
-        reply = self.student.probe(heldout_translations, sentences, BEAM, MAX_STEPS, what=what,
+        reply = self.student.probe(heldout_translations, sentences, BEAM, MAX_STEPS, with_state, what=what,
                                    timeout=timeout)
         if isinstance(reply, dict) and isinstance(reply.get("model_error"), str):
             self.fail(f"model.bin could not be used: {reply['model_error'][:1500]}. To make one: {HOW_TO_TRAIN}")
@@ -125,7 +130,46 @@ class TestHeldout(SubmissionTestCase):
         if longest > MAX_CHARS:  # more than the provided search can write: not its output
             self.fail(f"{what}: a translation of {longest} characters came back; the provided beam search "
                       f"writes at most {MAX_STEPS} pieces (a few hundred characters)")
-        return hypotheses
+        return (hypotheses, reply.get("state")) if with_state else hypotheses
+
+    def check_they_come_from_the_model(self, source, hypotheses, state):
+        """The translations are claims of the submission's process (the German test set is
+        public: a table of its English side would score 100). The reference's NMT, holding
+        the weights the submission's model holds, translates a sample the grader picks;
+        a correct NMT writes the same translations from the same weights."""
+        wanted = parameter_shapes(self.model_sizes(state))
+        if not (isinstance(state, dict) and set(state) == set(wanted)
+                and all(isinstance(state[n], np.ndarray) and state[n].dtype.kind == "f"
+                        and state[n].shape == shape for n, shape in wanted.items())):
+            have = ", ".join(sorted(state)[:20]) if isinstance(state, dict) else type(state).__name__
+            self.fail("model.bin does not hold the NMT the handout fixes (its state_dict names and shapes: "
+                      f"{', '.join(f'{n} {s}' for n, s in list(wanted.items())[:6])}, ...); your model holds "
+                      f"{have}. The grader checks translations against the handout's NMT holding your weights, "
+                      f"so it needs that model. To make one: {HOW_TO_TRAIN}")
+        if not all(np.isfinite(v).all() for v in state.values()):
+            self.fail("model.bin holds NaN or infinite weights: the training diverged")
+        sample = sorted(self.rng.choice(len(source), size=min(SAMPLE, len(source)), replace=False).tolist())
+        want = self.reference_probe(reference_translations, state, [source[i] for i in sample], BEAM, MAX_STEPS,
+                                    timeout=240)
+        differ = sum(want[j] != hypotheses[i] for j, i in enumerate(sample))
+        if differ > MAY_DIFFER:
+            self.fail(f"the translations your submission returned are not what your model.bin gives: the "
+                      f"handout's NMT (the grader's own code) holding your model.bin's weights translates "
+                      f"{differ} of {len(sample)} held-out sentences the grader picked differently. A correct NMT "
+                      "gives the same translations from the same weights, so encode, decode or step compute "
+                      "something else (see 2.2-2.4), or the translations do not come from the model; fix the "
+                      "model, retrain, and submit the new model.bin")
+        self.note(f"{len(sample) - differ} of {len(sample)} sampled translations equal those of the handout's "
+                  "NMT holding your weights")
+
+    def model_sizes(self, state):
+        """The sizes of the NMT the weights `state` are for (embed and hidden from their
+        shapes; the vocabularies the provided vocab.py builds)."""
+        def dim(name, axis):
+            value = state.get(name) if isinstance(state, dict) else None
+            return int(value.shape[axis]) if isinstance(value, np.ndarray) and value.ndim == 2 else 1
+        return {"embed": dim("model_embeddings.source.weight", 1), "hidden": dim("h_projection.weight", 0),
+                "src_vocab": SRC_VOCAB, "tgt_vocab": TGT_VOCAB}
 
     @graded("2.12", partial=True, leaderboard=("BLEU (held-out)", "desc"))
     def test_heldout_bleu(self, set_score=None, set_leaderboard_value=None):
@@ -142,8 +186,11 @@ class TestHeldout(SubmissionTestCase):
                       f"To make one: {HOW_TO_TRAIN}")
         source, references = read_lines(HELDOUT + ".de"), read_lines(HELDOUT + ".en")
         started = time.monotonic()
-        hypotheses = self.translations(source, timeout=max(60, min(400, self.student.budget.left() - 30)))
+        hypotheses, state = self.translations(source, timeout=max(60, min(400, self.student.budget.left() - 30)),
+                                              with_state=True)
         seconds = time.monotonic() - started
+        self.check_they_come_from_the_model(source, hypotheses, state)
+        del state
         bleu, signature, chrf = bleu_and_chrf(hypotheses, references)
         full, floor = float(self.config.thresholds["bleu_full"]), float(self.config.thresholds["bleu_floor"])
         points = self.config.points_for("2.12")

@@ -1,6 +1,6 @@
 """What `python -m autograder submit` checks in an a4 folder before it packs anything
 (config "pre_submit"): that model.bin (with model.json beside it) is a model the grader
-can load: readable by the provided model_io without running code, under 100 MB, and
+can load: readable by the provided model_io without running code, under 60 MB, and
 holding the parameters of the NMT the handout fixes, over the full subword vocabulary.
 The public tests never read model.bin; without this, a missing or unloadable model is
 packed and scores 0 on the held-out BLEU test.
