@@ -15,6 +15,7 @@ vocabulary classes of vocab.py besides tensors.
 """
 import json
 import os
+import re
 
 import torch
 
@@ -80,7 +81,8 @@ def read_model_file(path):
 def _why_unreadable(exc):
     """The part of torch's message that says why: the refused global when there is one,
     without its advice to load with weights_only=False (which would run the file's code)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # torch colours its advice
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     refused = [line for line in lines if "Unsupported global" in line or "Unsupported operand" in line]
     why = refused[0] if refused else (lines[0] if lines else type(exc).__name__)
     return why[:400] + ("; the file holds objects other than tensors and the vocabulary, and is not read"

@@ -181,10 +181,11 @@ def main():
     parser.add_argument("--src-size", type=int, default=SRC_VOCAB_SIZE)
     parser.add_argument("--tgt-size", type=int, default=TGT_VOCAB_SIZE)
     parser.add_argument("--output", default="vocab.json")
+    parser.add_argument("vocab_file", nargs="?", help="as --output (the 2021 run.sh names it last)")
     args = parser.parse_args()
     vocab = build_vocab(args.train_src, args.train_tgt, args.src_size, args.tgt_size)
     print(vocab)
-    vocab.save(args.output)
+    vocab.save(args.vocab_file or args.output)
 
 
 if __name__ == "__main__":

@@ -196,10 +196,6 @@ def test_2021_run_sh_train_then_decode(tmp_path):
     assert "Corpus BLEU: " in proc.stderr and "tok:13a" in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="run.py restores the best model with torch.load(weights_only=True) of a state dict, "
-                          "which a 2021 NMT.save file is not (reported; the fix reads it with "
-                          "model_io.read_model_file)")
 def test_2021_run_decays_the_learning_rate_from_its_own_model_bin(tmp_path):
     """run.sh's --patience=1 restores the best model.bin at the first validation that does
     not improve. With --lr=0 none improves on the first, so the restore surely runs (a
