@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 import unittest
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import config as configmod
 from . import harness, results
@@ -26,6 +26,7 @@ class Outcome:
     detail: str = ""                  # instructor-only traceback
     seconds: float = 0.0
     output: str = ""
+    staff: dict = field(default_factory=dict)  # staff-only figures (results.json extra_data)
 
 
 # ----- loading tests ---------------------------------------------------------------
@@ -127,6 +128,7 @@ class Collector(unittest.TestResult):
         out = self.outcomes[test.id()]
         out.seconds = time.monotonic() - self._started.get(test.id(), time.monotonic())
         out.output = self.context.student.take_output()
+        out.staff = dict(getattr(test, "staff", {}))
         notes = getattr(test, "notes", [])
         if notes:  # what the test wants the student to read, pass or fail
             out.message = "\n".join(notes) + ("\n" + out.message if out.message else "")
@@ -201,6 +203,8 @@ def score_test(test, kind, assignment, outcome, fixture_message=""):
     if outcome.output.strip():
         output += ("\n\n" if output else "") + "Your code printed:\n" + outcome.output.strip()
     extra = {"seconds": round(outcome.seconds, 3)}
+    if outcome.staff:
+        extra["staff"] = outcome.staff
     if outcome.detail:
         extra["grader_traceback"] = outcome.detail
     return results.test_entry(info["name"], info["number"], score, max_score, output,

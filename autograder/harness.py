@@ -221,6 +221,11 @@ class SubmissionTestCase(unittest.TestCase):
         """A line for the student in this test's output, whether it passes or fails."""
         self.__dict__.setdefault("notes", []).append(text)
 
+    def staff_note(self, key, value):
+        """A figure for course staff only: results.json's extra_data["staff"] of this test
+        (Gradescope never shows extra_data to students)."""
+        self.__dict__.setdefault("staff", {})[key] = value
+
     # Comparison helpers, so tests read as one line each.
     def assertClose(self, got, want, call, name="the result", rtol=1e-5, atol=1e-7):
         arrays.check_close(got, want, call, name=name, rtol=rtol, atol=atol)

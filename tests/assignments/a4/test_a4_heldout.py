@@ -61,10 +61,16 @@ def heldout_bleu(res):
 
 
 def test_reference_with_the_quick_model_full_marks(tmp_path, quick_model_dir, monkeypatch):
+    """2.11 and 2.12 (the whole assignment: test_a4_reference_and_template.py), with the
+    staff's BLEU on the 2017 sets switched on: in extra_data, never in the output."""
     folder = submission(tmp_path / "sub", quick_model_dir)
-    res = graded(tmp_path, folder, monkeypatch, only_mine=False)
+    res = graded(tmp_path, folder, monkeypatch, staff_bleu=True)
     assert lost(res) == set(), {n: output_of(res, n)[:300] for n in lost(res)}
-    assert res["score"] == A4.total_points
+    (entry,) = [t for t in res["tests"] if t["number"] == "2.12"]
+    staff = entry["extra_data"]["staff"]
+    assert set(staff) == {"test_2017_flickr", "test_2017_mscoco"}, staff
+    assert all(0 <= v["bleu"] <= 100 and v["chrf"] > 0 for v in staff.values()), staff
+    assert "2017" not in entry["output"]
     bleu = heldout_bleu(res)
     assert abs(bleu - QUICK_BLEU) < 0.5, bleu  # what the bars were measured from
     note = output_of(res, "2.12")
