@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from quick_model import quick_model
+from quick_model_a4 import quick_model
 
 
 @pytest.fixture(scope="session")

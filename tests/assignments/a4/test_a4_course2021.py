@@ -30,7 +30,7 @@ import pytest
 from autograder import config as configmod
 from autograder import data as datamod
 from autograder import results as resultsmod
-from quick_model import QUICK_THRESHOLDS
+from quick_model_a4 import QUICK_THRESHOLDS
 from support import grade, lost, output_of
 
 A4 = configmod.load("a4")

@@ -1,6 +1,6 @@
 """a4 2.11 (a short training run) and 2.12 (held-out BLEU of the submitted model.bin).
 
-The reference with the quick model (quick_model.py) scores full marks under bars measured
+The reference with the quick model (quick_model_a4.py) scores full marks under bars measured
 from it; a missing, corrupt, mismatched or oversized model.bin, a model that emits
 nothing, a 2021-format model.bin and a malicious pickle each get the right message and
 cost 2.12 alone. Those gradings run only test_a4_heldout.py (model.bin is read by no
@@ -20,7 +20,7 @@ import torch
 from autograder import config as configmod
 from autograder import grading, presubmit
 from autograder import results as resultsmod
-from quick_model import QUICK_BLEU, QUICK_THRESHOLDS
+from quick_model_a4 import QUICK_BLEU, QUICK_THRESHOLDS
 from support import grade, lost, make_submission, output_of, scores
 
 A4 = configmod.load("a4")

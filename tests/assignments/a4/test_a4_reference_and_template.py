@@ -4,7 +4,7 @@ import json
 
 from autograder import config as configmod
 from autograder import results as resultsmod
-from quick_model import QUICK_THRESHOLDS
+from quick_model_a4 import QUICK_THRESHOLDS
 from support import grade, lost, make_submission, output_of, scores
 
 A4 = configmod.load("a4")
