@@ -264,7 +264,6 @@ SAID = {
     "per-example loop in step": [("2.10", "no Python loop over the batch")],
     "embeddings without padding_idx": [("1.2", "self.source is nn.Embedding(55, 3, padding_idx=None)"),
                                        ("1.2", "set padding_idx"), ("2.9", "padding_idx=vocab.src['<pad>']")],
-    "pad_sents pads the caller's lists": [("2.1", "the first call left the sentences as they were")],
     "W_u used through .data": [("2.7", "no gradient of the loss reaches combined_output_projection.weight")],
     "last target token not dropped": [("1.5", "drop the last target token"), ("2.3", "if step fails 2.4, fix it first")],
     "dropout at evaluation time": [("2.6", "zero in evaluation mode, where dropout must be off")],
