@@ -17,7 +17,8 @@ from autograder.checks import structure
 from autograder.harness import SubmissionTestCase, graded
 from a4_inputs import parameter_shapes, random_state
 from probes_a4 import MODEL_HELPERS
-from probes_a4_heldout import _pairs, heldout_translations, reference_translations, short_training, training_losses
+from probes_a4_heldout import (HELDOUT_HELPERS, _pairs, heldout_translations, reference_translations, short_training,
+                               training_losses)
 
 RAW = "multi30k-de-en/raw/"
 HELDOUT = "test_2016_flickr"
@@ -115,6 +116,7 @@ class TestHeldout(SubmissionTestCase):
         holds ({state_dict name: array}, unchecked)."""
         what = f"translating {len(sentences)} held-out German sentences with your NMT and model.bin"
         reply = self.student.probe(heldout_translations, sentences, BEAM, MAX_STEPS, with_state, what=what,
+                                   helpers=HELDOUT_HELPERS,
                                    timeout=timeout)
         if isinstance(reply, dict) and isinstance(reply.get("model_error"), str):
             self.fail(f"model.bin could not be used: {reply['model_error'][:1500]}. To make one: {HOW_TO_TRAIN}")
@@ -149,6 +151,7 @@ class TestHeldout(SubmissionTestCase):
             self.fail("model.bin holds NaN or infinite weights: the training diverged")
         sample = sorted(self.rng.choice(len(source), size=min(SAMPLE, len(source)), replace=False).tolist())
         want = self.reference_probe(reference_translations, state, [source[i] for i in sample], BEAM, MAX_STEPS,
+                                    helpers=HELDOUT_HELPERS,
                                     timeout=240)
         differ = sum(want[j] != hypotheses[i] for j, i in enumerate(sample))
         if differ > MAY_DIFFER:
