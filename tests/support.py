@@ -7,6 +7,8 @@ import random
 import shutil
 import tempfile
 
+import pytest
+
 from autograder import config as configmod
 from autograder import grading
 
@@ -127,6 +129,15 @@ def {name}(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=10):
 
 
 # ----- known-buggy variants (tests/assignments/aN/test_variants.py) ---------------
+def variant_names(variants, serial=()):
+    """The names of `variants` for parametrize; those in `serial` marked serial: they
+    prove that a Python loop fails a timing ratio, which wants the machine to itself
+    (make test runs serial tests after the others, alone)."""
+    unknown = set(serial) - set(variants)
+    assert not unknown, f"not variants: {unknown}"
+    return [pytest.param(n, marks=pytest.mark.serial) if n in serial else n for n in sorted(variants)]
+
+
 def pin_seed(monkeypatch, seed=None):
     """The grading seed of one test: `seed` if given, else $NLPGRADE_SEED (to replay a
     failure whose message named it), else a fresh one. Set for the grader and returned

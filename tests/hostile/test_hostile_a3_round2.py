@@ -145,6 +145,7 @@ def loop_baseline(tmp_path_factory):
     return base
 
 
+@pytest.mark.serial  # the honest loop must fail 2.10: see tests/support.variant_names
 @pytest.mark.parametrize("name", sorted(LOOKUPS))
 def test_a_looped_lookup_that_peeks_or_remembers_gains_nothing(name, tmp_path, loop_baseline):
     forged = make_submission(tmp_path / "forged", "a3",

@@ -8,6 +8,7 @@ kept under data/a4-quick/ (git-ignored), keyed by the reference's code and the t
 settings, so a changed reference trains a new one. Training runs as a script in a
 subprocess, so the reference's modules never enter the test process.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -87,10 +88,17 @@ def quick_model(folder=None):
     """The folder holding the quick model's model.bin and model.json (trained when the
     cache has none for the current reference and settings)."""
     folder = folder or os.path.join(configmod.ROOT, "data", "a4-quick", key())
+    os.makedirs(folder, exist_ok=True)
+    # two test processes (make test runs two) train it once: the second waits for the first
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _train(folder)
+
+
+def _train(folder):
     model = os.path.join(folder, "model.bin")
     if os.path.isfile(model) and os.path.isfile(os.path.join(folder, "model.json")):
         return folder
-    os.makedirs(folder, exist_ok=True)
     scratch = model + ".training"
     reference = configmod.load("a4").reference_dir
     env = {**os.environ, "OMP_NUM_THREADS": "1",

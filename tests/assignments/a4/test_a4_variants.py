@@ -27,7 +27,7 @@ import pytest
 
 from autograder import config as configmod
 from autograder import grading
-from support import check_variant_result, grade, make_submission, output_of, pin_seed
+from support import check_variant_result, grade, make_submission, output_of, pin_seed, variant_names
 
 A4 = configmod.load("a4")
 NM, ME, UT = "nmt_model.py", "model_embeddings.py", "utils.py"
@@ -311,7 +311,7 @@ def test_variants_cover_every_graded_test():
     assert set(TEST_FUNCTIONS) == GRADED
 
 
-@pytest.mark.parametrize("name", list(VARIANTS))
+@pytest.mark.parametrize("name", variant_names(VARIANTS, serial={"per-example loop in step"}))
 def test_variant_loses_exactly_its_tests(name, tmp_path, monkeypatch):
     changes, expected = VARIANTS[name]
     seed = pin_seed(monkeypatch)

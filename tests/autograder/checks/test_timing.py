@@ -10,6 +10,8 @@ import pytest
 from autograder.checks import timing
 from autograder.sandbox import Limits, Sandbox, processes
 
+pytestmark = pytest.mark.serial  # loops must fail their ratios: see tests/support.variant_names
+
 FAST = "import numpy as np\ndef work(n):\n    return float(np.arange(n).sum())\n"
 SLOW = "def work(n):\n    total = 0.0\n    for i in range(n):\n        total += i\n    return total\n"
 
@@ -248,6 +250,7 @@ def work(n):
 '''
 THREADED = FAST + '''
 import threading
+
 _fast = work
 def work(n):
     out = []
