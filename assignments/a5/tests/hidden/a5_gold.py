@@ -6,7 +6,7 @@ in that text: a single capitalised ASCII word (every one of the 2,500 train and 
 is), usually the first place after "born in" ("born 19 May 1986 in Beijing, China" ->
 Beijing). This module finds the person's line, extracts that place with a few patterns, and
 answers only where it is confident. Its precision and coverage were measured on the 500 dev
-answers after the patterns were designed on the 2,000 train answers (bench/a5_gold.py).
+answers after the patterns were designed on the 2,000 train answers (bench/a5_gold_bench.py).
 
 API: derive(wiki_text, questions) -> {question: answer} for the confidently resolved
 questions only; heldout_gold(data_dir) -> [(question, answer)] for birth_test_inputs.tsv.
