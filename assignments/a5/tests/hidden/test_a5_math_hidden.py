@@ -15,7 +15,7 @@ from checks_a5_math import (check_average_query, check_keys, check_kqv, check_tw
 from probes_a5_math import drawn_keys
 
 AM = "attention_math"
-DRAWS = 12000          # calls of sample_keys per check
+DRAWS = 8000           # calls of sample_keys per check
 QUERY_DRAWS = 200      # key draws per query setting
 TWO_HEAD_DRAWS = 400
 

@@ -86,12 +86,18 @@ def draw_keys(rng, mu, alpha, perturbed=None, count=1):
 
 
 def key_setting(rng):
-    """Means (random directions, norms 1 to 3), alpha in [0.05, 0.3], for sample_keys."""
+    """Means (random directions, norms 1.2 to 3), alpha in [0.05, 0.25], for sample_keys.
+
+    Ranges chosen so that the usual mistakes sit far outside the bounds: without the 1/2
+    the variance along mu_a is at least (alpha + |mu|^2) / (alpha + |mu|^2 / 2) >= 1.74
+    times what it should be; a key perturbed that should not be, at least
+    (alpha + |mu|^2 / 2) / alpha >= 3.9 times; noise of standard deviation alpha instead
+    of sqrt(alpha), at most alpha <= 0.25 times; keys sharing their noise, correlated 1."""
     n = int(rng.integers(2, 6))
     d = int(rng.integers(2, 7))
     mu = rng.standard_normal((n, d))
-    mu *= rng.uniform(1, 3, size=(n, 1)) / np.linalg.norm(mu, axis=1, keepdims=True)
-    return np.round(mu, 3), float(np.round(rng.uniform(0.05, 0.3), 3))
+    mu *= rng.uniform(1.2, 3, size=(n, 1)) / np.linalg.norm(mu, axis=1, keepdims=True)
+    return np.round(mu, 3), float(np.round(rng.uniform(0.05, 0.25), 3))
 
 
 def key_covariances(mu, alpha, perturbed=None):
@@ -127,9 +133,8 @@ def check_keys(samples, mu, alpha, perturbed, call):
     N, p = len(S), n * d
     covs = key_covariances(mu, alpha, perturbed)
     # whiten each key with its own covariance: independent keys make all p numbers iid N(0, 1)
-    L = np.linalg.cholesky(covs)                              # (n, d, d)
-    dev = S - mu                                              # (N, n, d)
-    W = np.linalg.solve(L[None], dev[..., None])[..., 0].reshape(N, p)
+    L_inv = np.linalg.inv(np.linalg.cholesky(covs))           # (n, d, d)
+    W = np.einsum("nij,Nnj->Nni", L_inv, S - mu).reshape(N, p)
     mean_bound, (low, high) = key_bounds(N, p)
     mean_stat = N * float(np.sum(W.mean(axis=0) ** 2))
     eig = np.linalg.eigvalsh(W.T @ W / N)
@@ -166,7 +171,7 @@ def key_diagnosis(S, mu, alpha, perturbed):
                              f"key {i}'s variance across mu[{i}] is {across:.4g} per direction, "
                              f"wanted alpha = {alpha:g}"))
     flat = (S - S.mean(axis=0)).reshape(N, n * d)
-    sd = flat.std(axis=0) + 1e-300
+    sd = np.maximum(flat.std(axis=0), 1e-12)
     corr = (flat.T @ flat / N) / np.outer(sd, sd)
     for i in range(n):
         for j in range(i + 1, n):

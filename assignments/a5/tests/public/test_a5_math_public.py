@@ -19,7 +19,7 @@ from checks_a5_math import (attend, check_average_query, check_keys, check_kqv, 
 from probes_a5_math import drawn_keys
 
 AM = "attention_math"
-PUBLIC_DRAWS = 6000
+PUBLIC_DRAWS = 4000
 
 
 def call_attention(case, student, call):
