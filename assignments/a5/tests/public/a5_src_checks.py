@@ -187,8 +187,8 @@ def span_statistics(parts, block_size, call):
       4 exp(-2n 0.14^2) and the second under 2 (0.95)^n, both under 1e-30 at n = 2000;
     - the masked span averages a quarter of the truncated length: the mean of span/length
       within 0.25 +- (0.05 + t), t = sqrt(ln(2/1e-7) / 2n) (0.058 at n = 2000, Hoeffding);
-      the reference's expectation is 0.25 + 1/(4 length) on average (about 0.27), inside
-      0.25 +- 0.05, so it fails with probability under 1e-7;
+      the reference's expectation (spans of 1 to length // 2) is 0.259 to 0.270 for blocks
+      of 64 to 192, inside 0.25 +- 0.05, so it fails with probability under 1e-7;
     - the span's length is random: for the lengths drawn at least 8 times (8 or more
       characters), the span's lengths are not all the same for more than half of them;
     - the span's place is spread over the document: its centre lies in the first third
