@@ -1,7 +1,9 @@
 """Quickly trained a5 models for the tests: the reference's dataset, model and attention
 code, wiki.txt's vocabulary (so the grader can load them), a small GPT (2 layers,
-n_embd 64, head size 32, block 128), a short pretraining on wiki.txt and a fine-tuning on
-birth_places_train.tsv: about a minute of CPU for both variants.
+n_embd 64, head size 32, block 128) fine-tuned on birth_places_train.tsv without
+pretraining (SETTINGS["pretrain_steps"] pretrains first on wiki.txt; a few hundred steps
+cost minutes, not seconds): about a minute of CPU for both variants. They answer the
+frequent places (London first), as the course's "no pretraining" runs did.
 
 Their accuracy is far below the real reference's (see `make bench`), so tests that grade
 with them set the bars from what they reach (QUICK_THRESHOLDS). They are trained once and
@@ -19,8 +21,12 @@ import sys
 
 from autograder import config as configmod
 
-SETTINGS = {"n_layer": 2, "n_embd": 64, "block_size": 128, "pretrain_steps": 150, "finetune_steps": 300,
+SETTINGS = {"n_layer": 2, "n_embd": 64, "block_size": 128, "pretrain_steps": 0, "finetune_steps": 200,
             "batch": 32, "lr": 3e-3, "seed": 0}
+# Bars under which the quick models earn full marks: below their held-out accuracy (they
+# answer London, 20 of the 366 held-out answers, and a few more); a model that emits
+# nothing scores 0 and must lose every point.
+QUICK_THRESHOLDS = {"vanilla_full": 0.5, "vanilla_floor": 0.0, "synthesizer_full": 0.5, "synthesizer_floor": 0.0}
 VARIANTS = ("vanilla", "synthesizer")
 FILES = {v: f"{v}.finetune.params" for v in VARIANTS}
 
@@ -99,7 +105,7 @@ def _train(folder):
                             "birth-places")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-c", SCRIPT, reference, scratch, json.dumps(SETTINGS), data_dir],
-                          capture_output=True, text=True, timeout=900, env=env, cwd=scratch)
+                          capture_output=True, text=True, timeout=1800, env=env, cwd=scratch)
     if proc.returncode != 0:
         raise RuntimeError(f"training the quick a5 models failed:\n{proc.stderr[-3000:]}")
     # the models move into place last: a run killed half-way leaves none behind to be

@@ -20,14 +20,12 @@ from autograder import config as configmod
 from autograder import data as datamod
 from autograder import grading
 from autograder import results as resultsmod
-from quick_model_a5 import FILES, quick_model
+from quick_model_a5 import FILES, QUICK_THRESHOLDS, quick_model
 from support import grade, lost, make_submission, output_of, scores
 
 A5 = configmod.load("a5")
 MINE = "test_a5_heldout.py"
 NUMBER = {"vanilla": "2.14", "synthesizer": "2.15"}
-# bars under which the quick models earn full marks (their accuracy: see quick_accuracy)
-QUICK_THRESHOLDS = {"vanilla_full": 0.5, "vanilla_floor": 0.0, "synthesizer_full": 0.5, "synthesizer_floor": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +210,50 @@ def test_a_table_of_answers_gains_nothing(tmp_path, monkeypatch, quick_dir):
         out = output_of(res, number)
         assert f"the answers your submission returned are not what {FILES[variant]} gives" in out, out
     assert all(v != 100.0 for v in boards(res).values())
+
+
+# the pre-submit check (config "pre_submit"), on a student's folder
+def student_folder(tmp_path, quick_dir=None):
+    folder = tmp_path / "a5"
+    shutil.copytree(A5.reference_dir, folder, ignore=shutil.ignore_patterns("__pycache__", "*.png", "*.params"))
+    if quick_dir:
+        for name in FILES.values():
+            shutil.copy(os.path.join(quick_dir, name), folder / name)
+    shutil.copytree(A5.tests_dir("public"), folder / "tests" / "public", ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "data" / "birth-places").mkdir(parents=True)
+    shutil.copy(datamod.path("birth-places/wiki.txt"), folder / "data" / "birth-places" / "wiki.txt")
+    config = json.loads(open(os.path.join(A5.folder, "config.json")).read())
+    config.setdefault("pre_submit", "tests/public/presubmit_a5.py")
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_a5_declares_its_pre_submit_check():
+    with open(os.path.join(A5.folder, "config.json")) as f:
+        assert json.load(f).get("pre_submit") == "tests/public/presubmit_a5.py"
+
+
+def test_presubmit_accepts_the_quick_models_and_refuses_bad_ones(tmp_path, quick_dir):
+    from autograder import presubmit
+
+    folder = student_folder(tmp_path, quick_dir)
+    assert presubmit.problems(str(folder)) == []
+    os.remove(folder / FILES["vanilla"])
+    (reason,) = presubmit.problems(str(folder))
+    assert reason.startswith("vanilla.finetune.params is not in") and "python src/run.py pretrain vanilla" in reason
+    (folder / FILES["vanilla"]).write_bytes(b"not a torch file")
+    shutil.copy(os.path.join(quick_dir, FILES["vanilla"]), folder / FILES["synthesizer"])
+    first, second = presubmit.problems(str(folder))
+    assert first.startswith("vanilla.finetune.params cannot be used: torch.load(..., weights_only=True)"), first
+    assert second.startswith("synthesizer.finetune.params holds a vanilla model, not a synthesizer one"), second
+    state = torch.load(os.path.join(quick_dir, FILES["vanilla"]), weights_only=True)
+    state["blocks.0.mlp.2.weight"] = torch.zeros(64, 128)
+    torch.save(state, folder / FILES["vanilla"])
+    state = torch.load(os.path.join(quick_dir, FILES["synthesizer"]), weights_only=True)
+    for name in ("tok_emb.weight", "head.weight"):
+        state[name] = state[name][:-1]
+    torch.save(state, folder / FILES["synthesizer"])
+    first, second = presubmit.problems(str(folder))
+    assert "does not fit the provided GPT" in first and "blocks.0.mlp.2.weight has shape (64, 128), wanted (64, 256)" \
+        in first, first
+    assert "a vocabulary of 255 characters" in second and "wiki.txt has 256" in second, second

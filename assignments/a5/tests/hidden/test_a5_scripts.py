@@ -134,6 +134,10 @@ class TestScripts(SubmissionTestCase):
             reply = self.student.probe(run_commands, folder, files, commands, outputs, SMALL, helpers=SCRIPT_HELPERS,
                                        what=f"running run.py's {variant} commands on the grader's small files",
                                        timeout=max(60, min(300, self.student.budget.left() - 30)))
+            if not (isinstance(reply, dict) and isinstance(reply.get("runs"), list)
+                    and len(reply["runs"]) == len(commands) and isinstance(reply.get("files"), dict)):
+                self.fail(f"running run.py's {variant} commands: the grader's runner did not come back with a "
+                          "report of each command (did your code replace it?)")
             runs, written = reply["runs"], reply["files"]
             params = {n: written[n] for n in (pre, fine, scratch) if written.get(n) is not None}
             stoi = {c: i for i, c in enumerate(vocab)}
@@ -206,10 +210,11 @@ class TestScripts(SubmissionTestCase):
                                    what="running `python src/london_baseline.py` on the grader's birth_dev.tsv",
                                    timeout=60)
         want = 100.0 * n_london / total
-        if reply["error"]:
+        if isinstance(reply, dict) and reply.get("error"):
             self.fail(f"`python src/london_baseline.py` (birth_dev.tsv holding the grader's {total} questions) "
                       f"failed: {reply['error']}")
-        printed = reply["printed"]
+        printed = reply.get("printed") if isinstance(reply, dict) else None
+        printed = printed if isinstance(printed, str) else ""
         percents = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)\s*%", printed)]
         numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", printed)]
         said = percents[-1] if percents else (numbers[-1] * (100 if numbers and numbers[-1] <= 1 else 1)
