@@ -12,6 +12,7 @@ run.py on small data with it, and so can you to try your code quickly.
 import json
 import math
 import os
+import random
 import time
 
 import torch
@@ -37,6 +38,8 @@ class TrainerConfig:
     num_workers = 0
     # ours: stop after this many minutes of training (None: train all max_epochs)
     max_minutes = None
+    # ours: draw this many batches at once and regroup them by length (1: plain batches)
+    length_buckets = 1
 
     def __init__(self, **kwargs):
         for k, v in kwargs.items():
@@ -77,7 +80,6 @@ class Trainer:
             ax.plot([steps * (i + 1) for i in range(len(self.log["test_loss"]))], self.log["test_loss"], label="test")
         ax.set_xlabel("step")
         ax.set_ylabel("cross-entropy")
-        ax.set_yscale("log")
         ax.legend()
         fig.tight_layout()
         fig.savefig(path, dpi=100)
@@ -113,21 +115,43 @@ class Trainer:
         optimizer = self.make_optimizer()
         started = time.perf_counter()
 
+        def trim(x, y):
+            # Drop the columns after the last target that counts (PAD targets are ignored,
+            # and the attention is causal, so they change nothing): the same loss, faster.
+            counted = (y != 0).any(dim=0).nonzero()
+            if len(counted):
+                end = counted[-1, 0] + 1
+                x, y = x[:, :end].contiguous(), y[:, :end].contiguous()
+            return x, y
+
+        def batches(loader):
+            """(x, y, tokens) batches of batch_size rows, trimmed. With length_buckets = k,
+            k batches are drawn at once and regrouped by length, in random order, so that
+            short examples share a batch and trimming saves more."""
+            for x, y in loader:
+                tokens = y.size(1)  # the schedule counts every position, as in 2021
+                if x.size(0) > config.batch_size:
+                    lengths = torch.where(y != 0, torch.arange(1, y.size(1) + 1), 0).max(dim=1).values
+                    order = lengths.argsort()
+                    groups = list(order.split(config.batch_size))
+                    random.shuffle(groups)
+                else:
+                    groups = [torch.arange(x.size(0))]
+                for rows in groups:
+                    yield (*trim(x[rows], y[rows]), len(rows) * tokens)
+
         def run_epoch(split, epoch):
             is_train = split == "train"
             model.train(is_train)
             data = self.train_dataset if is_train else self.test_dataset
-            loader = DataLoader(data, shuffle=is_train, batch_size=config.batch_size, num_workers=config.num_workers)
+            buckets = max(1, config.length_buckets) if is_train else 1
+            loader = DataLoader(data, shuffle=is_train, batch_size=config.batch_size * buckets,
+                                num_workers=config.num_workers)
             losses = []
-            pbar = tqdm(enumerate(loader), total=len(loader), mininterval=2.0) if is_train else enumerate(loader)
-            for it, (x, y) in pbar:
-                batch_tokens = y.numel()  # the schedule counts every position, as in 2021
-                # Drop the columns after the last target that counts (PAD targets are ignored,
-                # and the attention is causal, so they change nothing): the same loss, faster.
-                counted = (y != 0).any(dim=0).nonzero()
-                if len(counted):
-                    end = counted[-1, 0] + 1
-                    x, y = x[:, :end].contiguous(), y[:, :end].contiguous()
+            total = math.ceil(len(data) / config.batch_size)
+            pbar = tqdm(enumerate(batches(loader)), total=total, mininterval=2.0) if is_train \
+                else enumerate(batches(loader))
+            for it, (x, y, batch_tokens) in pbar:
                 with torch.set_grad_enabled(is_train):
                     logits, loss = model(x, y)
                 losses.append(loss.item())

@@ -133,6 +133,16 @@ def test_trainer_schedule_checkpoint_plot_and_epoch_cap(a5, tmp_path, monkeypatc
     state = torch.load(tmp_path / "m.params")
     assert torch.equal(state["head.weight"], gpt.state_dict()["head.weight"])
 
+    # length buckets: the same number of steps and tokens counted for the schedule, batches
+    # of one length each (trimmed to their last counted target)
+    shapes = []
+    gpt.forward = lambda x, y=None, f=gpt.forward: (shapes.append(tuple(x.shape)), f(x, y))[1]
+    data = [(torch.arange(1, 9) % 10, torch.tensor([3] * n + [0] * (8 - n))) for n in (2, 7, 2, 7, 2, 7, 2, 7)]
+    bucketed = a5.trainer.TrainerConfig(max_epochs=1, batch_size=2, length_buckets=4, ckpt_path=None)
+    trainer = a5.trainer.Trainer(gpt, data, None, bucketed)
+    trainer.train()
+    assert sorted(shapes) == [(2, 2)] * 2 + [(2, 7)] * 2 and trainer.tokens == 64
+
 
 def test_run_settings_keep_head_size_32():
     """The grader infers n_head = n_embd // 32 from a state dict."""
