@@ -76,9 +76,12 @@ def test_course_sizes_and_2021_names(a5, synthesizer, count):
     assert torch.equal(other.state_dict()["blocks.3.mlp.2.weight"], state["blocks.3.mlp.2.weight"])
 
 
-def test_forward_shapes_and_pad_targets_ignored(a5):
+@pytest.mark.parametrize("synthesizer", [False, True])
+def test_forward_shapes_and_pad_targets_ignored(a5, synthesizer):
     torch.manual_seed(1)
-    gpt = a5.model.GPT(a5.model.GPTConfig(20, 16, n_layer=2, n_head=2, n_embd=64)).eval()
+    gpt = a5.model.GPT(a5.model.GPTConfig(20, 16, n_layer=2, n_head=2, n_embd=64, synthesizer=synthesizer)).eval()
+    for p in gpt.parameters():  # weights far from their initial values, so that a leak would show
+        p.data.normal_(0, 0.3)
     x = torch.randint(2, 20, (3, 15))
     y = torch.randint(2, 20, (3, 15))
     y[:, 10:] = 0  # PAD targets
