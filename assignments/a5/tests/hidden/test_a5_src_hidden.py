@@ -68,7 +68,8 @@ class TestA5SrcHidden(SubmissionTestCase, DatasetChecks, AttentionChecks):
             problem, idx = next((pr, i) for (pr, p), i in zip(read, indices) if p is None)
             raise AssertionError(
                 f"{call}: only {len(parts)} of {len(read)} examples read as prefix + MASK_CHAR + suffix + MASK_CHAR "
-                f"+ masked_content + PAD_CHAR..., so the spans cannot be measured; e.g. [{idx}]: {problem}")
+                f"+ masked_content + PAD_CHAR... with prefix + masked_content + suffix the start of the document, so "
+                f"the spans cannot be measured; e.g. [{idx}]: {problem}")
         span_statistics(parts, block, call)
 
     # ----- 2.9 ------------------------------------------------------------------------------

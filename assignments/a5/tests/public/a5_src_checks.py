@@ -89,8 +89,9 @@ def check_kinds(kinds, call):
 def read_example(x, y, block_size, vocab, document):
     """(problem, parts): `problem` a sentence saying which rule the example breaks (None
     when it keeps them all); `parts` (truncated length, prefix length, span length) when
-    x with y's last id reads as prefix MASK suffix MASK masked_content PAD..., else None
-    (for the statistics, which judge the spans whatever else is wrong)."""
+    x with y's last id reads as prefix MASK suffix MASK masked_content PAD... and the three
+    parts are the truncated document's, in order, else None (for the statistics, which
+    judge the spans whatever else is wrong: the shift, the truncation's bounds, the length)."""
     x = np.asarray(x)
     y = np.asarray(y)
     want = block_size - 1
@@ -134,7 +135,7 @@ def read_example(x, y, block_size, vocab, document):
             hint = " (prefix + suffix is the document, but the masked content is not the part cut out between them)"
         return (f"masked_string is {show(text)}: prefix {show(prefix, 60)}, suffix {show(suffix, 60)} and "
                 f"masked_content {show(content, 60)}, but prefix + masked_content + suffix is not the start of "
-                f"the document {show(document, 80)}; wanted the truncated document cut in three, in order{hint}"), parts
+                f"the document {show(document, 80)}; wanted the truncated document cut in three, in order{hint}"), None
     top = longest_truncation(block_size)
     if length > top or length < min(4, len(document)):
         return (f"masked_string is {show(text)}: the truncated document has {length} characters; wanted a length "
