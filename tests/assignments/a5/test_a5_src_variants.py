@@ -169,11 +169,12 @@ def test_reference_full_marks_and_template_zero(tmp_path, only, monkeypatch):
     res = grade(A5.template_dir, assignment="a5", results_path=tmp_path / "template.json")
     assert {t["number"] for t in res["tests"]} == OURS
     assert sum(t["score"] for t in res["tests"]) == 0
-    for number in DATASET_TESTS:
-        assert "CharCorruptionDataset.__getitem__() is not implemented yet" in output_of(res, number), number
-    for number in ATTENTION_TESTS:
-        assert "SynthesizerAttention.forward() is not implemented yet" in output_of(res, number), \
-            (number, output_of(res, number)[:600])
+    # the stub named (checks.stubs' words once the engine reads src/ files, the worker's before)
+    for number in OURS:
+        stub = "CharCorruptionDataset.__getitem__" if number in DATASET_TESTS else "SynthesizerAttention.forward"
+        text = output_of(res, number)
+        assert f"{stub}() is not implemented yet" in text or f"{stub} is still the starter stub" in text, \
+            (number, text[:600])
 
 
 # one grading each: a dataset variant and an attention variant (None: the reference's file)
