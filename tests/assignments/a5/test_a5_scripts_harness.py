@@ -81,8 +81,9 @@ BUGS = [
     ("pretrain saves a new model, not the trained one",
      [("tconf = trainer_config(PRETRAIN, len(pretrain_dataset), args.writing_params_path)",
        "tconf = trainer_config(PRETRAIN, len(pretrain_dataset), None)"),
-      ("    torch.save(gpt.state_dict(), args.writing_params_path)\nelif",
-       "    torch.save(model.GPT(mconf).state_dict(), args.writing_params_path)\nelif")], [],
+      ("    torch.save(gpt.state_dict(), args.writing_params_path)\n    ### END SOLUTION\nelif args.function == \"finetune\"",
+       "    torch.save(model.GPT(mconf).state_dict(), args.writing_params_path)\nelif args.function == \"finetune\"")],
+     [],
      "wrote a vanilla.pretrain.params whose weights are not the ones training left", None),
 ]
 
