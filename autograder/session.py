@@ -212,7 +212,8 @@ class Session:
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             stage_data(a, ref_dir)
             os.chmod(ref_dir, 0o700)
-            reference = Sandbox(ref_dir, a.limits, untrusted=False, label="the reference")
+            # the student files' names: their folders (src/) on the reference worker's path too
+            reference = Sandbox(ref_dir, a.limits, a.student_files, untrusted=False, label="the reference")
         self.context = harness.GradingContext(a, student, reference)
 
     @property

@@ -157,9 +157,12 @@ class Sandbox:
         self.identity = identity if untrusted else None
         self.confinement = {}
         self.limits = limits or Limits()
-        # module name -> the file that is that module (a .py, or a notebook imported as one)
-        self.student_modules = {os.path.splitext(f)[0]: f for f in student_files
-                                if f.endswith((".py", ".ipynb")) and "/" not in f}
+        # module name -> the file that is that module (a .py, or a notebook imported as one);
+        # a file in a folder (a5's src/dataset.py) is a top-level module too: its folder
+        # goes on the worker's sys.path, as the course ran `python run.py` inside src/
+        self.student_modules = {os.path.splitext(os.path.basename(f))[0]: f for f in student_files
+                                if f.endswith((".py", ".ipynb"))}
+        self.module_dirs = sorted({os.path.dirname(f) for f in self.student_modules.values() if "/" in f})
         present = student_files if present is None else present
         self.missing = {m for m, f in self.student_modules.items() if f not in present}
         self.untrusted = untrusted
@@ -204,7 +207,7 @@ class Sandbox:
         if identity is not None:
             kwargs.update(user=identity.uid, group=identity.gid, extra_groups=[])
             limits["nproc"] = identity.nproc_base + self.limits.processes
-        settings = {"workdir": self.workdir, "limits": limits,
+        settings = {"workdir": self.workdir, "limits": limits, "module_dirs": self.module_dirs,
                     "output_chars": self.limits.output_chars,
                     "confine": confine.plan(self.workdir) if self.untrusted else None}
         cmd = [sys.executable, "-I", "-c", _BOOT,

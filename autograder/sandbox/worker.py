@@ -200,6 +200,8 @@ def main():
     inbox, outbox = os.fdopen(rfd, "rb"), os.fdopen(wfd, "wb")
     os.chdir(settings["workdir"])
     sys.path.insert(0, os.path.realpath(settings["workdir"]))
+    for folder in settings.get("module_dirs", ()):  # after the staged folder itself
+        sys.path.insert(1, os.path.realpath(os.path.join(settings["workdir"], folder)))
     notebooks.install(os.path.realpath(settings["workdir"]))  # NAME.ipynb imports as NAME
     sys.argv = ["submission"]
     # compile-time warnings (`x is "literal"` in the 2021 starter) are about the source,
