@@ -41,7 +41,8 @@ torch.set_num_threads(1)
 text = open(os.path.join(data_dir, "wiki.txt"), encoding="utf-8").read()
 with contextlib.redirect_stdout(io.StringIO()):
     pretrain = dataset.CharCorruptionDataset(text, s["block_size"])
-finetune = dataset.NameDataset(pretrain, open(os.path.join(data_dir, "birth_places_train.tsv"), encoding="utf-8").read())
+with open(os.path.join(data_dir, "birth_places_train.tsv"), encoding="utf-8") as f:
+    finetune = dataset.NameDataset(pretrain, f.read())
 report = {}
 started = time.process_time()
 for variant in ("vanilla", "synthesizer"):

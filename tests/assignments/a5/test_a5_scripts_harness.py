@@ -70,8 +70,9 @@ BUGS = [
      [("correct / total * 100", "correct / (total + 1) * 100")],
      "did not start from the weights in vanilla.pretrain.params (--reading_params_path)",
      "wanted the accuracy of predicting London"),
-    ("finetune on the pretraining dataset", [(FINETUNE_CALL, FINETUNE_CALL.replace("finetune_dataset", "pretrain_dataset"))],
-     [], "trained on a CharCorruptionDataset; wanted a NameDataset of the fine-tuning corpus", None),
+    ("finetune on the pretraining dataset",
+     [(FINETUNE_CALL, FINETUNE_CALL.replace("finetune_dataset", "pretrain_dataset"))], [],
+     "trained on a CharCorruptionDataset; wanted a NameDataset of the fine-tuning corpus", None),
     ("the synthesizer variant builds the vanilla model",
      [('synthesizer=args.variant == "synthesizer"', "synthesizer=False")], [],
      "pretrain synthesizer wiki.txt --writing_params_path synthesizer.pretrain.params` trained a GPT whose blocks use "
@@ -81,7 +82,8 @@ BUGS = [
     ("pretrain saves a new model, not the trained one",
      [("tconf = trainer_config(PRETRAIN, len(pretrain_dataset), args.writing_params_path)",
        "tconf = trainer_config(PRETRAIN, len(pretrain_dataset), None)"),
-      ("    torch.save(gpt.state_dict(), args.writing_params_path)\n    ### END SOLUTION\nelif args.function == \"finetune\"",
+      ("    torch.save(gpt.state_dict(), args.writing_params_path)\n    ### END SOLUTION\n"
+       "elif args.function == \"finetune\"",
        "    torch.save(model.GPT(mconf).state_dict(), args.writing_params_path)\nelif args.function == \"finetune\"")],
      [],
      "wrote a vanilla.pretrain.params whose weights are not the ones training left", None),
