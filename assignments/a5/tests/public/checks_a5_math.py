@@ -78,9 +78,9 @@ def query_setting(rng, n=None):
 def draw_keys(rng, mu, alpha, perturbed=None, count=1):
     """`count` draws of the keys (count, n, d), made here: key i from N(mu_i, alpha I),
     key `perturbed` from N(mu_a, alpha I + 1/2 mu_a mu_a^T)."""
-    mu = np.asarray(mu, dtype=float)
+    mu = np.array(mu, dtype=np.float64)
     K = mu + math.sqrt(alpha) * rng.standard_normal((count,) + mu.shape)
-    if perturbed is not None:
+    if isinstance(perturbed, (int, np.integer)):
         K[:, perturbed] += rng.standard_normal((count, 1)) / math.sqrt(2) * mu[perturbed]
     return K
 
@@ -104,7 +104,7 @@ def key_covariances(mu, alpha, perturbed=None):
     """The covariance of each key: alpha I, and alpha I + 1/2 mu_a mu_a^T for `perturbed`."""
     n, d = np.shape(mu)
     covs = np.repeat(alpha * np.eye(d)[None], n, axis=0)
-    if perturbed is not None:
+    if isinstance(perturbed, (int, np.integer)):
         covs[perturbed] += 0.5 * np.outer(mu[perturbed], mu[perturbed])
     return covs
 
@@ -121,7 +121,7 @@ def key_bounds(N, p, delta=DELTA):
 def check_keys(samples, mu, alpha, perturbed, call):
     """Fail unless `samples` (N draws of the n keys) fit N(mu_i, cov_i), independent keys.
     Returns a line describing what was measured."""
-    mu = np.asarray(mu, dtype=float)
+    mu = np.array(mu, dtype=np.float64)
     n, d = mu.shape
     S = arrays.as_array(samples, call, "the keys")
     if S.ndim != 3 or S.shape[1:] != (n, d):

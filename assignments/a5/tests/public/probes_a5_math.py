@@ -10,7 +10,7 @@ def drawn_keys(mu, alpha, seed, perturbed, count):
     from attention_math import sample_keys
 
     rng = np.random.default_rng(seed)
-    mu = np.asarray(mu, dtype=float)
+    mu = np.array(mu, dtype=np.float64)
     shape = mu.shape
     out = np.empty((count,) + tuple(shape))
     for k in range(count):

@@ -53,7 +53,7 @@ class TestAttentionMathPublic(SubmissionTestCase):
         q = np.array([np.log(2), np.log(3)])
         V = np.array([[6.0, 0.0], [0.0, 6.0], [6.0, 6.0]])
         self.check_attention(q, K, V, np.array([4.0, 5.0]), np.array([1, 2, 3]) / 6,
-                             ": weights = softmax(K @ q) over the keys (rows of K), c = weights @ V")
+                             ": weights = softmax(K @ q) over the keys (rows of K), and c is weights @ V")
         K = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
         q = np.array([1000.0, 0.0])
         V = np.array([[2.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
