@@ -171,7 +171,8 @@ def main():
     print("| variant | pretrain epochs | pretrain wall / CPU min | final loss | finetune min | dev acc | held-out acc |")
     print("|---|---|---|---|---|---|---|")
     for variant, r in results.items():
-        print(f"| {variant} | {r['pretrain']['epochs']} | {r['pretrain_wall_min']:.1f} / {r['pretrain_cpu_min']:.1f} "
+        cpu = "?" if r["pretrain_cpu_min"] is None else f"{r['pretrain_cpu_min']:.1f}"  # a run timed from its log
+        print(f"| {variant} | {r['pretrain']['epochs']} | {r['pretrain_wall_min']:.1f} / {cpu} "
               f"| {r['pretrain']['last_loss']:.3f} | {r['finetune_wall_min']:.1f} | {100 * r['dev_accuracy']:.1f}% "
               f"| {100 * r['heldout_accuracy']:.1f}% ({r['heldout_correct']}/{len(kept)}) |")
     print(f"| London baseline | | | | | {100 * summary['london_dev']:.1f}% | {100 * summary['london_heldout']:.1f}% |")
