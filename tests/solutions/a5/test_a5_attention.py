@@ -1,34 +1,18 @@
 """The a5 reference's src/attention.py: SynthesizerAttention against the formula computed
 here head by head in numpy (an independent computation), its causal mask, parameter
 counts at the course's size, and the recorded fixed case of the public test 1.7."""
-import contextlib
-import importlib
 import os
-import sys
 import types
 
 import numpy as np
 import pytest
 import torch
 
+from a5_src_import import SRC, importable
+
 from autograder.config import ROOT
 
-SRC = os.path.join(ROOT, "solutions", "a5", "src")
 PUBLIC = os.path.join(ROOT, "assignments", "a5", "tests", "public")
-
-
-@contextlib.contextmanager
-def importable(folder, names):
-    saved = {name: sys.modules.pop(name, None) for name in names}
-    sys.path.insert(0, folder)
-    try:
-        yield [importlib.import_module(name) for name in names]
-    finally:
-        sys.path.remove(folder)
-        for name, module in saved.items():
-            sys.modules.pop(name, None)
-            if module is not None:
-                sys.modules[name] = module
 
 
 @pytest.fixture(scope="module")

@@ -2,38 +2,21 @@
 __init__ makes, every rule of __getitem__ on wiki.txt, its statistics within the bounds
 the grader's 2.8 uses, with the margins that keep a false failure under 1e-6) and the
 provided NameDataset (the 2021 layout of x and y)."""
-import contextlib
-import importlib
 import math
 import os
 import random
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+from a5_src_import import SRC, importable
+
 from autograder.config import ROOT
 
-SRC = os.path.join(ROOT, "solutions", "a5", "src")
 CHECKS = os.path.join(ROOT, "assignments", "a5", "tests", "public")
 WIKI = os.path.join(ROOT, "data", "birth-places", "wiki.txt")
 TRAIN = os.path.join(ROOT, "data", "birth-places", "birth_places_train.tsv")
-
-
-@contextlib.contextmanager
-def importable(folder, names):
-    """`names` imported from `folder`, and whatever had those names back afterwards."""
-    saved = {name: sys.modules.pop(name, None) for name in names}
-    sys.path.insert(0, folder)
-    try:
-        yield [importlib.import_module(name) for name in names]
-    finally:
-        sys.path.remove(folder)
-        for name, module in saved.items():
-            sys.modules.pop(name, None)
-            if module is not None:
-                sys.modules[name] = module
 
 
 @pytest.fixture(scope="module")

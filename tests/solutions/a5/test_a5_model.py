@@ -5,43 +5,29 @@ model size from them); the trainer's schedule, checkpoint, loss plot and epoch c
 sampling and evaluate_places.
 """
 import ast
-import contextlib
-import importlib
 import json
 import math
 import os
-import sys
 
 import pytest
 import torch
 
-from autograder.config import ROOT
+from a5_src_import import SRC, importable
 
-SRC = os.path.join(ROOT, "solutions", "a5", "src")
+
 NAMES = ("attention", "dataset", "model", "trainer", "utils")
 
 
-@contextlib.contextmanager
 def a5_modules():
-    """The a5 src modules under their top-level names (as run.py imports them), and
-    whatever had those names back afterwards (a4 has a `utils` too)."""
-    saved = {name: sys.modules.pop(name, None) for name in NAMES}
-    sys.path.insert(0, SRC)
-    try:
-        yield {name: importlib.import_module(name) for name in NAMES}
-    finally:
-        sys.path.remove(SRC)
-        for name, module in saved.items():
-            sys.modules.pop(name, None)
-            if module is not None:
-                sys.modules[name] = module
+    """The a5 src modules under their top-level names (as run.py imports them)."""
+    return importable(SRC, NAMES)
 
 
 @pytest.fixture(scope="module")
 def a5():
     torch.set_num_threads(1)
     with a5_modules() as modules:
-        yield type("A5", (), modules)
+        yield type("A5", (), dict(zip(NAMES, modules)))
 
 
 def course_config(a5, synthesizer):
