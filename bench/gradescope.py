@@ -1,8 +1,9 @@
 """`make bench`, Gradescope's resources: does each assignment's grading fit?
 
-For a1-a4: the released autograder zip grades the reference (a3 with the
+For a1-a5: the released autograder zip grades the reference (a3 with the
 weights `bench/a3.py` trained, else a quickly trained model; a4 with the model
-`bench/a4.py` trained, data/a4-reference/model.bin and model.json) through `nlpgrade emulate`
+`bench/a4.py` trained, data/a4-reference/model.bin and model.json; a5 with the two models
+`bench/a5.py` trained) through `nlpgrade emulate`
 twice: once with this machine's resources (measured in a cgroup with no real limit),
 once under Gradescope's defaults (--gradescope-limits: 768 MB, 0.5 CPU, 10 min; --repeat N
 times, the worst peak shown).
@@ -31,9 +32,10 @@ from autograder.release import autograder_zip, write_zip  # noqa: E402
 
 NLPGRADE = os.path.join(os.path.dirname(sys.executable), "nlpgrade")
 HEADROOM = 0.25       # of the memory limit, left unused by the reference's grading
-ASSIGNMENTS = ("a1", "a2", "a3", "a4")
+ASSIGNMENTS = ("a1", "a2", "a3", "a4", "a5")
 A3_WEIGHTS = os.path.join(ROOT, "data", "a3-reference", "model.weights")
 A4_MODEL = os.path.join(ROOT, "data", "a4-reference", "model.bin")
+A5_MODELS = [os.path.join(ROOT, "data", "a5-reference", f"{v}.finetune.params") for v in ("vanilla", "synthesizer")]
 
 
 def a3_weights(tmp, given=None):
@@ -65,6 +67,13 @@ def submission(name, tmp, weights=None):
         for f in ("model.bin", "model.json"):
             shutil.copy(os.path.join(os.path.dirname(A4_MODEL), f), os.path.join(folder, f))
         note = "reference, model trained by bench/a4.py"
+    if name == "a5":
+        missing = [m for m in A5_MODELS if not os.path.isfile(m)]
+        if missing:
+            raise SystemExit(f"a5 needs the reference's trained models {', '.join(missing)}: run bench/a5.py first")
+        for m in A5_MODELS:
+            shutil.copy(m, folder)
+        note = "reference, models trained by bench/a5.py"
     return folder, note
 
 
