@@ -10,8 +10,8 @@ Against the engine before issue 10 every one of these passed 4.11 (2 runs each),
 but busy_processes (whose negSampling is not behind the stopped helpers) passed 4.12.
 """
 import pytest
-from hostile_support import assert_no_gain, strict_results
-from support import grade, lost, make_submission, neg_sampling_per_word_loop, output_of
+from hostile_support import gains, strict_results
+from support import grade, lost, make_submission, neg_sampling_per_word_loop, output_of, pin_seed
 
 pytestmark = pytest.mark.serial  # honest loops must fail 4.11/4.12: see tests/support.variant_names
 
@@ -225,10 +225,14 @@ def baseline(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_timing_attack_gains_nothing(name, baseline, tmp_path):
+def test_timing_attack_gains_nothing(name, baseline, tmp_path, monkeypatch):
+    # The seed and both timing outputs in the message: the memo attack once passed 4.12
+    # (a clean-clone run of 2026-11-30, cause not yet found); a repeat needs them.
+    seed = pin_seed(monkeypatch)
     res = graded(tmp_path, *ATTACKS[name])
-    assert_no_gain(res, baseline)
-    assert TIMING <= lost(res)
+    why = f"NLPGRADE_SEED={seed}; " + "; ".join(f"{n}: {output_of(res, n)}" for n in sorted(TIMING))
+    assert not gains(res, baseline), f"the attack gained {gains(res, baseline)} over its honest baseline ({why})"
+    assert TIMING <= lost(res), why
     first = output_of(res, "4.11")
     if name in ("memo_by_matrix", "patched_worker"):  # the runs' outputs give it away
         assert "none may be skipped or answered from an earlier run" in first, first
