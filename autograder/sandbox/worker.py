@@ -122,12 +122,43 @@ def seed_everything(seed):
         sys.modules["torch"].manual_seed(seed)
 
 
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_KEPT_HEAP = (64 << 20, 32 << 20)   # trim, mmap thresholds while timed (32 MB: glibc's most)
+_GIVEN_BACK = (128 << 10, 128 << 10)  # as the worker starts (process.Sandbox._env)
+
+
+def _heap(trim, mmap_threshold, give_back=False):
+    """Set glibc's thresholds in this process; False where there is no glibc."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        ok = libc.mallopt(_M_TRIM_THRESHOLD, trim) and libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
+        if give_back:
+            libc.malloc_trim(0)
+        return bool(ok)
+    except (OSError, AttributeError):
+        return False
+
+
 def timed_runs(run, seeds):
     """What a timed request does: `run(seed)` once per seed, one output each. The
     trusted side times the whole request and checks every output against the
     reference's for the same seeds. Equal-shaped arrays come back as one array (one
-    buffer to encode and decode, whatever the number of runs)."""
-    outputs = [run(seed) for seed in seeds]
+    buffer to encode and decode, whatever the number of runs).
+
+    While timed, freed blocks stay on the heap for the next run: with the worker's usual
+    thresholds every array over 128 KB is a fresh mmap whose pages fault on first write,
+    a cost per element that both sides pay alike and that hid a Python loop over a2's
+    vocabulary (5.5 times the reference instead of 30). Both workers run this same code,
+    so a student's own mallopt gains nothing."""
+    kept = _heap(*_KEPT_HEAP)
+    try:
+        outputs = [run(seed) for seed in seeds]
+    finally:
+        if kept:
+            _heap(*_GIVEN_BACK, give_back=True)
     np = sys.modules.get("numpy")
     if np is not None and outputs and all(type(o) is np.ndarray for o in outputs) \
             and len({(o.shape, o.dtype) for o in outputs}) == 1:
