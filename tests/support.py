@@ -204,3 +204,28 @@ def open_workdir(prefix):
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+# ----- quickly trained models, cached (tests/assignments/aN/quick_model_aN.py) ----------
+def trained_once(assignment, settings, script, trained_by, train, folder=None):
+    """The folder of a quickly trained model of `assignment`'s reference: under
+    data/<assignment>-quick/<key>/ (git-ignored), keyed by the reference's files in
+    `trained_by`, the `settings` and the training `script`, so a changed reference trains
+    anew. `train(folder)` fills the folder and returns it (it returns at once when the
+    models are there). The two test processes of make test train once: the second waits
+    for the first on a file lock."""
+    import fcntl
+    import hashlib
+    import json
+
+    if folder is None:
+        digest = hashlib.sha256((json.dumps(settings, sort_keys=True) + script).encode())
+        reference = configmod.load(assignment).reference_dir
+        for name in trained_by:
+            with open(os.path.join(reference, name), "rb") as f:
+                digest.update(name.encode() + f.read())
+        folder = os.path.join(ROOT, "data", f"{assignment}-quick", digest.hexdigest()[:16])
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return train(folder)

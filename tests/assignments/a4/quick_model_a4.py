@@ -8,8 +8,6 @@ kept under data/a4-quick/ (git-ignored), keyed by the reference's code and the t
 settings, so a changed reference trains a new one. Training runs as a script in a
 subprocess, so the reference's modules never enter the test process.
 """
-import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +15,7 @@ import subprocess
 import sys
 
 from autograder import config as configmod
+from support import trained_once
 
 # Measured from the quick model (seed 0; about 85 CPU seconds of training): held-out BLEU
 # 3.55, chrF 18.6 on test_2016_flickr. Full credit just below it, as the real bar sits just
@@ -73,26 +72,10 @@ print(json.dumps({"seconds": round(time.time() - started, 1), "cpu_s": round(tim
 TRAINED_BY = ("vocab.py", "utils.py", "model_embeddings.py", "nmt_model.py")
 
 
-def key():
-    """What the cached model depends on: the reference's code training runs, the settings
-    and this script."""
-    digest = hashlib.sha256((json.dumps(SETTINGS, sort_keys=True) + SCRIPT).encode())
-    reference = configmod.load("a4").reference_dir
-    for name in TRAINED_BY:
-        with open(os.path.join(reference, name), "rb") as f:
-            digest.update(name.encode() + f.read())
-    return digest.hexdigest()[:16]
-
-
 def quick_model(folder=None):
     """The folder holding the quick model's model.bin and model.json (trained when the
     cache has none for the current reference and settings)."""
-    folder = folder or os.path.join(configmod.ROOT, "data", "a4-quick", key())
-    os.makedirs(folder, exist_ok=True)
-    # two test processes (make test runs two) train it once: the second waits for the first
-    with open(os.path.join(folder, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _train(folder)
+    return trained_once("a4", SETTINGS, SCRIPT, TRAINED_BY, _train, folder)
 
 
 def _train(folder):

@@ -11,8 +11,6 @@ kept under data/a5-quick/ (git-ignored), keyed by the reference's code and the s
 so a changed reference trains new ones. Training runs as a script in a subprocess, so the
 reference's modules (dataset, model, ...) never enter the test process.
 """
-import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +18,7 @@ import subprocess
 import sys
 
 from autograder import config as configmod
+from support import trained_once
 
 SETTINGS = {"n_layer": 2, "n_embd": 64, "block_size": 128, "pretrain_steps": 0, "finetune_steps": 200,
             "batch": 32, "lr": 3e-3, "seed": 0}
@@ -72,27 +71,11 @@ print(json.dumps(report))
 TRAINED_BY = ("src/dataset.py", "src/model.py", "src/attention.py")
 
 
-def key():
-    """What the cached models depend on: the reference's code training runs, the settings
-    and this script."""
-    digest = hashlib.sha256((json.dumps(SETTINGS, sort_keys=True) + SCRIPT).encode())
-    reference = configmod.load("a5").reference_dir
-    for name in TRAINED_BY:
-        with open(os.path.join(reference, name), "rb") as f:
-            digest.update(name.encode() + f.read())
-    return digest.hexdigest()[:16]
-
-
 def quick_model(folder=None):
     """The folder holding the quick models' vanilla.finetune.params and
     synthesizer.finetune.params (trained when the cache has none for the current
     reference and settings)."""
-    folder = folder or os.path.join(configmod.ROOT, "data", "a5-quick", key())
-    os.makedirs(folder, exist_ok=True)
-    # two test processes (make test runs two) train them once: the second waits for the first
-    with open(os.path.join(folder, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _train(folder)
+    return trained_once("a5", SETTINGS, SCRIPT, TRAINED_BY, _train, folder)
 
 
 def _train(folder):
