@@ -75,7 +75,7 @@ def test_reference_with_the_quick_models_full_marks_and_points_scale(tmp_path, q
     for variant, number in NUMBER.items():
         note = output_of(res, number)
         assert f"{variant} accuracy on 366 held-out questions: {got[variant]:.2f}% (" in note, note
-        assert "of 40 sampled answers equal those of the handout's GPT holding your weights" in note, note
+        assert "366 of 366 answers equal those of the handout's GPT holding your weights" in note, note
     # the bars from the config's scale: full at twice the accuracy, floor at a quarter
     bars = {}
     for variant, value in got.items():
@@ -168,9 +168,9 @@ def test_model_that_emits_nothing_gets_its_accuracy(tmp_path, monkeypatch, quick
 # A table of answers: the submission's attention.py, when imported (the grader's probe is
 # running), replaces the probe's answering helper with a table. The table here is the
 # grader's own gold (what a student's extractor over wiki.txt would at best reach): before
-# the sample check it would score every point. The reference's GPT holding the
-# submission's weights answers a sample the grader picks, and the table's answers are not
-# what the weights give.
+# the cross-check it would score every point. The reference's GPT holding the
+# submission's weights answers every question, and the table's answers are not what the
+# weights give.
 TABLE = r'''
 
 _TABLE = %r

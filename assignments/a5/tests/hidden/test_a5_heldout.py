@@ -6,7 +6,9 @@ extractor (a5_gold.py) finds confidently in wiki.txt. The questions go to the
 submission's sandbox, which sends back only its answers (strings, and the weights its
 model holds); the answers never leave this process, and the accuracy is computed here.
 The answers are claims of the submission's process: the reference's model, holding the
-weights the submission's model holds, answers a sample the grader picks and must agree.
+weights the submission's model holds, answers every question too, and an answer counts
+only where the two agree (so an answer edited after decoding, say one looked up in
+wiki.txt, earns nothing); more than a few disagreements fail the test.
 """
 import os
 import re
@@ -23,9 +25,9 @@ PARAMS = {"vanilla": "vanilla.finetune.params", "synthesizer": "synthesizer.fine
 BOARD = {"vanilla": "Vanilla accuracy % (held-out)", "synthesizer": "Synthesizer accuracy % (held-out)"}
 MAX_PARAMS_MB = 60  # the weights come back in one 64 MiB message (the handout's model: 13 MB)
 STEPS = 32  # the course's evaluate: utils.sample(model, x, 32, sample=False)
-# the sample the reference answers from the submitted weights, and how many of its
-# answers may differ from the submission's (float rounding can flip a near tie)
-SAMPLE, MAY_DIFFER = 40, 2
+# how many of the reference's answers from the submitted weights may differ from the
+# submission's (float rounding can flip a near tie): 1%, at least 2
+MAY_DIFFER = 0.01
 
 
 def how_to_train(variant):
@@ -102,8 +104,9 @@ class TestHeldout(SubmissionTestCase):
         return answers, reply.get("state")
 
     def check_they_come_from_the_model(self, variant, questions, answers, state):
-        """The reference's GPT holding the weights the submission's model holds answers a
-        sample the grader picks; a correct model gives the same answers from the same weights."""
+        """The reference's GPT holding the weights the submission's model holds answers every
+        question; a correct model gives the same answers from the same weights. Returns the
+        reference's answers (only answers both give count)."""
         name = PARAMS[variant]
         sizes = model_sizes(state) if isinstance(state, dict) else None
         wanted = parameter_shapes(*sizes) if sizes else {}
@@ -117,21 +120,20 @@ class TestHeldout(SubmissionTestCase):
                       f"needs that model. To make {name}: {how_to_train(variant)}")
         if not all(np.isfinite(v).all() for v in state.values()):
             self.fail(f"{name} holds NaN or infinite weights: the training diverged")
-        sample = sorted(self.rng.choice(len(questions), size=min(SAMPLE, len(questions)), replace=False).tolist())
-        want = self.reference_probe(reference_answers, state, [questions[i] for i in sample],
-                                    helpers=HELDOUT_HELPERS, timeout=240)
-        differ = [i for j, i in enumerate(sample) if want[j] != answers[i]]
-        if len(differ) > MAY_DIFFER:
+        want = self.reference_probe(reference_answers, state, questions, helpers=HELDOUT_HELPERS, timeout=300)
+        differ = [i for i, (w, a) in enumerate(zip(want, answers)) if w != a]
+        if len(differ) > max(2, MAY_DIFFER * len(questions)):
             i = differ[0]
             self.fail(f"the answers your submission returned are not what {name} gives: the handout's GPT (the "
-                      f"grader's own code) holding your model's weights answers {len(differ)} of {len(sample)} "
-                      f"held-out questions the grader picked differently (e.g. {questions[i]!r}: yours "
-                      f"{answers[i]!r}, the handout's model {want[sample.index(i)]!r}). A correct model gives the "
+                      f"grader's own code) holding your model's weights answers {len(differ)} of {len(questions)} "
+                      f"held-out questions differently (e.g. {questions[i]!r}: yours "
+                      f"{answers[i]!r}, the handout's model {want[i]!r}). A correct model gives the "
                       f"same answers from the same weights, so your attention computes something else (see the "
                       f"attention tests), or the answers do not come from the model; fix it, retrain, and "
                       f"submit the new {name}")
-        self.note(f"{len(sample) - len(differ)} of {len(sample)} sampled answers equal those of the handout's GPT "
-                  "holding your weights")
+        self.note(f"{len(questions) - len(differ)} of {len(questions)} answers equal those of the handout's GPT "
+                  "holding your weights" + (" (only those count)" if differ else ""))
+        return want
 
     def heldout(self, variant, number, set_score, set_leaderboard_value):
         set_score(0)
@@ -150,9 +152,9 @@ class TestHeldout(SubmissionTestCase):
         started = time.monotonic()
         answers, state = self.answers(variant, questions)
         seconds = time.monotonic() - started
-        self.check_they_come_from_the_model(variant, questions, answers, state)
+        want = self.check_they_come_from_the_model(variant, questions, answers, state)
         del state
-        correct = sum(a == g for a, (_, g) in zip(answers, pairs))
+        correct = sum(a == w == g for a, w, (_, g) in zip(answers, want, pairs))
         accuracy = 100.0 * correct / len(pairs)
         full = float(self.config.thresholds[f"{variant}_full"])
         floor = float(self.config.thresholds[f"{variant}_floor"])

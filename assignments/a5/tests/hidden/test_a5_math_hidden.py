@@ -52,7 +52,7 @@ class TestAttentionMathHidden(SubmissionTestCase):
         call = f"sample_keys(mu={np.round(mu, 3).tolist()}, alpha={alpha:g}, rng, perturbed={perturbed})"
         seed = int(self.rng.integers(2**32))
         samples = self.student.probe(drawn_keys, mu, alpha, seed, perturbed, DRAWS, what=call)
-        self.note(f"{call}: {check_keys(samples, mu, alpha, perturbed, call)}")
+        self.note(f"{call}: {check_keys(samples, mu, alpha, perturbed, call, DRAWS)}")
 
     @graded("2.2")
     def test_sample_keys_unperturbed(self):

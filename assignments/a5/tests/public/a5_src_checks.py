@@ -168,6 +168,7 @@ def check_examples(got, documents, indices, block_size, text, call):
 
 
 # ----- many examples: the rules about chance -----------------------------------------------
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "last")
 FALSE_FAILURE = 1e-7  # each statistical check; all of them together stay under 1e-6
 
 
@@ -194,7 +195,11 @@ def span_statistics(parts, block_size, call):
       characters), the span's lengths are not all the same for more than half of them;
     - the span's place is spread over the document: its centre lies in the first third
       for at least 10% of the examples, and in the last third for 10% (the reference:
-      about 27% each; fails with probability under exp(-2n 0.17^2)).
+      about 27% each; fails with probability under exp(-2n 0.17^2));
+    - its start is spread over the places it could start: where the document leaves room
+      for 11 or more (at least 500 such examples), each tenth of [0, length - span] holds
+      at least 3% of them (the reference: 9% or more each; with m >= 150 expected in a
+      tenth, Chernoff's exp(-m 0.7^2 / 2) is under 1e-15).
     """
     arr = np.asarray(parts, dtype=float).reshape(-1, 3)
     n = len(arr)
@@ -238,6 +243,19 @@ def span_statistics(parts, block_size, call):
             raise AssertionError(
                 f"{where}, the masked span's centre lay in the {name} third of the truncated document for "
                 f"{100 * share:.1f}% of them; wanted a span placed at random anywhere in the document")
+    # where the span starts among the places it could start, for documents with room for
+    # 11 or more: every tenth of that range is used (a span only at the ends, or at a few
+    # fixed places, fails this where the thirds above let it through)
+    room = length - span
+    offset = start[room >= 10] / room[room >= 10]
+    if len(offset) >= 500:
+        tenths = np.bincount(np.minimum((offset * 10).astype(int), 9), minlength=10) / len(offset)
+        if tenths.min() < 0.03:
+            k = int(np.argmin(tenths))
+            raise AssertionError(
+                f"{where}, the masked span started in the {ORDINALS[k]} tenth of the places it could start "
+                f"(0 to len - span) for {100 * tenths[k]:.1f}% of the {len(offset)} examples with room for it; "
+                "wanted its start drawn at random over all of them (about 10% in each tenth)")
     return {"n": n, "span_ratio": ratio, "tolerance": 0.05 + t, "lengths": (int(length.min()), int(length.max()))}
 
 

@@ -115,18 +115,23 @@ def key_bounds(N, p, delta=DELTA):
     x = math.log(1 / delta)
     s = math.sqrt(2 * math.log(2 / delta))
     spread = math.sqrt(p / N) + s / math.sqrt(N)
-    return p + 2 * math.sqrt(p * x) + 2 * x, ((1 - spread) ** 2, (1 + spread) ** 2)
+    return p + 2 * math.sqrt(p * x) + 2 * x, (max(0.0, 1 - spread) ** 2, (1 + spread) ** 2)
 
 
-def check_keys(samples, mu, alpha, perturbed, call):
-    """Fail unless `samples` (N draws of the n keys) fit N(mu_i, cov_i), independent keys.
-    Returns a line describing what was measured."""
+def check_keys(samples, mu, alpha, perturbed, call, draws):
+    """Fail unless `samples` (the `draws` draws of the n keys the grader asked for) fit
+    N(mu_i, cov_i), independent keys. Returns a line describing what was measured.
+
+    The number of draws is the grader's, not the reply's: the bounds widen as N shrinks,
+    so a reply cut to a few draws would let wrong keys through."""
     mu = np.array(mu, dtype=np.float64)
     n, d = mu.shape
     S = arrays.as_array(samples, call, "the keys")
     if S.ndim != 3 or S.shape[1:] != (n, d):
         raise AssertionError(f"{call}: the keys have shape {S.shape[1:] if S.ndim == 3 else S.shape}, "
                              f"expected ({n}, {d}): one key per row of mu")
+    if len(S) != draws:
+        raise AssertionError(f"{call}: {len(S)} draws came back, the grader asked for {draws}")
     S = S.astype(float)
     if not np.isfinite(S).all():
         raise AssertionError(f"{call}: the keys contain NaN or infinite values")

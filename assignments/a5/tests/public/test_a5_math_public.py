@@ -73,7 +73,7 @@ class TestAttentionMathPublic(SubmissionTestCase):
                 f"perturbed={perturbed})")
         seed = int(self.rng.integers(2**32))
         samples = self.student.probe(drawn_keys, mu, alpha, seed, perturbed, draws, what=call)
-        return f"{call}: {check_keys(samples, mu, alpha, perturbed, call)}"
+        return f"{call}: {check_keys(samples, mu, alpha, perturbed, call, draws)}"
 
     @graded("1.2")
     def test_sample_keys(self):
