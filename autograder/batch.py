@@ -1,7 +1,7 @@
 """`nlpgrade batch`: regrade a Gradescope "Export Submissions" folder into one CSV.
 
     nlpgrade batch ASSIGNMENT SUBMISSIONS_DIR [--jobs N] [--csv FILE] [--force]
-                   [--public-only] [--timeout SECONDS]
+                   [--public-only] [--timeout SECONDS] [--scheduler ADDRESS]
 
 The export holds one folder per submission and `submission_metadata.yml` (who submitted
 what). Each submission is graded by its own `nlpgrade grade` process, N at a time, so a
@@ -14,6 +14,9 @@ Per-submission results live in a state folder next to the CSV (`regrade.results/
 `<submission>.log`. A results file is written only once a submission's outcome is known,
 so a rerun (after Ctrl-C, a crash, a reboot) skips exactly the finished submissions;
 `--force` regrades them all. The CSV is rebuilt from the state folder at the end.
+
+With `--scheduler` the gradings run on a Dask cluster instead (autograder/batch_dask.py),
+each through the same grade_folder on a worker; everything else here stays the same.
 
 Each grading leases its own sandbox uid (autograder/sandbox/privileges.py), so one
 submission cannot reach another's processes or staged files. What the batch itself
@@ -34,6 +37,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 
 from . import config as configmod
 from . import grading, results
@@ -45,6 +49,13 @@ GRACE_S = 10                 # after SIGINT, time for a grader to close its sand
 LOG_LIMIT = 256 * 1024       # bytes of a grader's output kept in its log
 STATUSES = ("ok", "grader error", "timeout")
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+
+class BatchError(Exception):
+    """A batch cannot go on (a cluster that cannot be reached or went away): said to the
+    person as it is, without a traceback."""
+
 
 # grading.load_tests (used to build a failed row) edits sys.path and sys.modules.
 _load_lock = threading.Lock()
@@ -211,26 +222,139 @@ def make_private(path):
 class CappedLog:
     """The first LOG_LIMIT bytes of a grader's output, and a count of the rest."""
 
-    def __init__(self, path, limit=LOG_LIMIT):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # a log written by an earlier run may have had wider bits
-        self.file, self.limit, self.kept, self.dropped = os.fdopen(fd, "wb"), limit, 0, 0
+    def __init__(self, limit=LOG_LIMIT):
+        self.data, self.limit, self.dropped = bytearray(), limit, 0
 
     def write(self, chunk):
-        room = max(0, self.limit - self.kept)
-        self.file.write(chunk[:room])
-        self.kept += min(room, len(chunk))
+        room = max(0, self.limit - len(self.data))
+        self.data += chunk[:room]
         self.dropped += len(chunk) - min(room, len(chunk))
 
     def close(self, note=""):
         if self.dropped:
-            self.file.write(f"\n[... {self.dropped} more bytes of output were cut]\n".encode())
+            self.data += f"\n[... {self.dropped} more bytes of output were cut]\n".encode()
         if note:
-            self.file.write(f"\n[batch] {note}\n".encode())
-        self.file.close()
+            self.data += f"\n[batch] {note}\n".encode()
+
+    def value(self):
+        return bytes(self.data)
 
 
-# ----- one submission --------------------------------------------------------------
+# ----- one grading, whichever backend runs it -------------------------------------
+# The grader goes with whoever started it: when the batch process or a Dask worker is
+# killed, the kernel sends the grader SIGINT (it closes its sandboxes and exits) instead of
+# leaving it running unseen. umask 077: what it writes is for staff only, on any machine.
+_LAUNCH = """\
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG (Linux)
+except (AttributeError, OSError):
+    pass
+if os.getppid() != int(sys.argv[1]):  # the starter died before prctl took hold
+    sys.exit(130)
+os.umask(0o077)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+@dataclass
+class Graded:
+    """What one grading left: plain values only, so that it can travel back from a Dask
+    worker as it is (results.json text, never a student's objects)."""
+    results_text: str = None  # the grader's results.json, if it wrote one
+    log: bytes = b""          # its output, capped at LOG_LIMIT
+    exit_code: int = None
+    ended: str = "exited"     # "exited", "deadline" (timed out) or "stopped" (interrupted)
+    seconds: float = 0.0
+
+
+def grade_folder(assignment_name, folder, hidden, timeout_s, stop=None):
+    """Grade the submission `folder` in its own `nlpgrade grade` process, with a
+    wall-clock cap and a capped log; the one grading path of every backend. `stop` (with
+    is_set()) interrupts it: the grading is then "stopped" and counts for nothing."""
+    # The results file and the grader's scratch folders go here, so that we can remove
+    # them even when we had to kill it. Scratch is passable (not readable) by the sandbox
+    # user, like the grader's own; the results folder is ours alone.
+    private = tempfile.mkdtemp(prefix="nlpgrade-batch-results-")
+    scratch = tempfile.mkdtemp(prefix="nlpgrade-batch-")
+    os.chmod(scratch, 0o711)
+    partial = os.path.join(private, "results.json")
+    log = CappedLog()
+    started = time.monotonic()
+    # A session of its own: a Ctrl-C at the terminal reaches us, and we stop it.
+    command = [sys.executable, "-c", _LAUNCH, str(os.getpid())]
+    try:
+        proc = subprocess.Popen(
+            command + grade_command(assignment_name, folder, partial, hidden),
+            cwd=PACKAGE_PARENT, env=dict(os.environ, TMPDIR=scratch), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    note, ended = "", None
+    try:
+        ended = _pump(proc, log, started + timeout_s, stop)
+        if ended != "exited":
+            note = "stopped: interrupted" if ended == "stopped" else \
+                f"stopped: still running after {timeout_s:g} s"
+            # KeyboardInterrupt: the grader closes its sandboxes and exits by itself...
+            _signal(proc.pid, signal.SIGINT)
+            if _pump(proc, log, time.monotonic() + GRACE_S, None) != "exited":
+                kill_tree(proc.pid)  # ...or is made to, with everything it started
+    finally:
+        if proc.poll() is None:  # an error of ours above: leave nothing running
+            kill_tree(proc.pid)
+        proc.wait()
+        proc.stdout.close()
+        log.close(note)
+        shutil.rmtree(scratch, ignore_errors=True)
+        text = None
+        if ended == "exited" and proc.returncode == 0:
+            try:
+                with open(partial, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError):
+                pass
+        shutil.rmtree(private, ignore_errors=True)
+    return Graded(text, log.value(), proc.returncode, ended, time.monotonic() - started)
+
+
+def _pump(proc, log, deadline, stop):
+    """Copy the child's output to its log until it exits ("exited"), the deadline
+    passes ("deadline") or we are told to stop ("stopped")."""
+    fd, eof = proc.stdout.fileno(), False
+    while True:
+        if stop is not None and stop.is_set():
+            return "stopped"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "deadline"
+        if eof:
+            try:
+                proc.wait(timeout=min(left, 0.5))
+                return "exited"
+            except subprocess.TimeoutExpired:
+                continue
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if ready:
+            chunk = os.read(fd, 65536)
+            if chunk:
+                log.write(chunk)
+            else:
+                eof = True
+        elif proc.poll() is not None:
+            return "exited"  # exited, though something it left behind holds the pipe
+
+
+def write_private(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file written by an earlier run may have had wider bits
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+# ----- the state folder ------------------------------------------------------------
 class Batch:
     def __init__(self, assignment, export_dir, state_dir, hidden, timeout_s):
         self.assignment = assignment
@@ -258,82 +382,22 @@ class Batch:
         return None
 
     def grade(self, sub):
-        """Grade one submission in a child process; return its status (None if stopped)."""
-        partial = os.path.join(self.state_dir, f".{sub}.partial.json")
-        if os.path.exists(partial):
-            os.remove(partial)
-        # The grader's scratch folders go here, so that we can remove them even when we
-        # had to kill it. Passable (not readable) by the sandbox user, like its own.
-        scratch = tempfile.mkdtemp(prefix="nlpgrade-batch-")
-        os.chmod(scratch, 0o711)
-        log = CappedLog(os.path.join(self.state_dir, sub + ".log"))
-        started = time.monotonic()
-        # A session of its own: a Ctrl-C at the terminal reaches us, and we stop it.
-        try:
-            proc = subprocess.Popen(
-                grade_command(self.assignment.name, os.path.join(self.export_dir, sub), partial, self.hidden),
-                cwd=PACKAGE_PARENT, env=dict(os.environ, TMPDIR=scratch), stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        except OSError:
-            log.close()
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise
-        note = ""
-        try:
-            ended = self._pump(proc, log, started + self.timeout_s, stoppable=True)
-            if ended != "exited":
-                note = "stopped: interrupted" if ended == "stopped" else \
-                    f"stopped: still running after {self.timeout_s:g} s"
-                # KeyboardInterrupt: the grader closes its sandboxes and exits by itself...
-                _signal(proc.pid, signal.SIGINT)
-                if self._pump(proc, log, time.monotonic() + GRACE_S, stoppable=False) != "exited":
-                    kill_tree(proc.pid)  # ...or is made to, with everything it started
-        finally:
-            if proc.poll() is None:  # an error of ours above: leave nothing running
-                kill_tree(proc.pid)
-            proc.wait()
-            proc.stdout.close()
-            log.close(note)
-            shutil.rmtree(scratch, ignore_errors=True)
-        seconds = time.monotonic() - started
-        if ended == "stopped":  # left ungraded: the next run grades it
-            if os.path.exists(partial):
-                os.remove(partial)
+        """Grade one submission in a child process here; return its status (None if stopped)."""
+        graded = grade_folder(self.assignment.name, os.path.join(self.export_dir, sub), self.hidden,
+                              self.timeout_s, self.stop)
+        return self.record(sub, graded)
+
+    def record(self, sub, graded):
+        """Store one grading's log and results (whichever backend ran it); its status,
+        or None for a stopped one, which is left ungraded: the next run grades it."""
+        write_private(os.path.join(self.state_dir, sub + ".log"), graded.log)
+        if graded.ended == "stopped":
             return None
-        return self._record(sub, proc.returncode, ended == "deadline", partial, seconds)
-
-    def _pump(self, proc, log, deadline, stoppable):
-        """Copy the child's output to its log until it exits ("exited"), the deadline
-        passes ("deadline") or we are told to stop ("stopped")."""
-        fd, eof = proc.stdout.fileno(), False
-        while True:
-            if stoppable and self.stop.is_set():
-                return "stopped"
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "deadline"
-            if eof:
-                try:
-                    proc.wait(timeout=min(left, 0.5))
-                    return "exited"
-                except subprocess.TimeoutExpired:
-                    continue
-            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-            if ready:
-                chunk = os.read(fd, 65536)
-                if chunk:
-                    log.write(chunk)
-                else:
-                    eof = True
-            elif proc.poll() is not None:
-                return "exited"  # exited, though something it left behind holds the pipe
-
-    def _record(self, sub, code, timed_out, partial, seconds):
+        timed_out, code = graded.ended == "deadline", graded.exit_code
         res = None
-        if not timed_out and code == 0:
+        if graded.results_text is not None:
             try:
-                with open(partial) as f:
-                    res = json.load(f)
+                res = json.loads(graded.results_text)
                 results.validate(res)
             except Exception:
                 res = None
@@ -346,13 +410,11 @@ class Batch:
                    f"batch: the grading process exited with status {code} without valid results")
             why += f"; see {sub}.log"
             with _load_lock:
-                res = grading.engine_failure(self.assignment, self.hidden, why, seconds)
+                res = grading.engine_failure(self.assignment, self.hidden, why, graded.seconds)
         res.setdefault("extra_data", {})["batch"] = {
             "assignment": self.assignment.name, "hidden": self.hidden, "status": status,
-            "seconds": round(seconds, 2), "exit_code": code}
+            "seconds": round(graded.seconds, 2), "exit_code": code}
         results.write(res, self.results_path(sub))
-        if os.path.exists(partial):
-            os.remove(partial)
         return status
 
 
@@ -407,6 +469,9 @@ def build_parser():
     p.add_argument("--timeout", type=float, help="seconds before one submission's grading is "
                                                  "stopped (default: the assignment's total_s + "
                                                  f"{TIMEOUT_MARGIN_S})")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster: its scheduler's address (tcp://host:8786) or "
+                        "scheduler file; --jobs is then ignored (each worker thread grades one)")
     return p
 
 
@@ -453,33 +518,40 @@ def _main(argv=None):
     if len(todo) < len(submissions):
         print(f"{len(submissions) - len(todo)} of {len(submissions)} submissions already graded; "
               "skipping them (--force regrades)", file=sys.stderr)
+    cluster = None
+    if args.scheduler and todo:  # nothing to grade: the CSV is rebuilt without the cluster
+        try:
+            from . import batch_dask
+            cluster = batch_dask.Cluster(args.scheduler)
+        except BatchError as exc:
+            print(f"nlpgrade batch: {exc}", file=sys.stderr)
+            return 2
 
     from tqdm import tqdm
 
     counts = {s: 0 for s in STATUSES}
-    interrupted = False
-    pool = ThreadPoolExecutor(max_workers=args.jobs)  # threads only wait on child processes
     bar = tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="sub", file=sys.stderr,
                disable=not todo)
+
+    def done(sub, status):
+        if status is None:  # stopped by Ctrl-C
+            return
+        counts[status] += 1
+        bar.set_postfix({k: v for k, v in counts.items() if v}, refresh=False)
+        bar.update()
+
     try:
-        futures = {pool.submit(batch.grade, s): s for s in todo}
-        for future in as_completed(futures):
-            try:
-                status = future.result()
-            except Exception as exc:  # a bug of ours: no results file, so a rerun retries it
-                print(f"nlpgrade batch: {futures[future]}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                status = "grader error"
-            if status is None:  # stopped by Ctrl-C
-                continue
-            counts[status] += 1
-            bar.set_postfix({k: v for k, v in counts.items() if v}, refresh=False)
-            bar.update()
-    except KeyboardInterrupt:
-        interrupted = True
-        batch.stop.set()
+        if cluster is not None:
+            interrupted = cluster.grade_all(batch, todo, done)
+        else:
+            interrupted = grade_here(batch, todo, args.jobs, done)
+    except BatchError as exc:  # the cluster went away: keep what was graded
+        print(f"nlpgrade batch: {exc}; rerun the same command to grade the rest", file=sys.stderr)
+        interrupted = None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
+        if cluster is not None:
+            cluster.close()
 
     stored = {s: batch.finished(s) for s in submissions}
     write_csv(csv_path, submissions, stored, people)
@@ -490,7 +562,40 @@ def _main(argv=None):
     if odd:  # kept as they are by later runs unless --force: say so every time
         print(f"{len(odd)} rows need a look (logs in {state_dir}): " + ", ".join(odd[:10])
               + (" ..." if len(odd) > 10 else ""))
+    write_class_report(csv_path)
+    if interrupted is None:
+        return 1
     if interrupted:
         print("interrupted: rerun the same command to grade the rest", file=sys.stderr)
         return 130
     return 0
+
+
+def write_class_report(csv_path):
+    """The class report (`nlpgrade report`) beside the CSV; the CSV stands without it."""
+    from . import report
+
+    try:
+        print(f"class report written to {report.write_report(csv_path)}")
+    except Exception as exc:  # a report that cannot be made must not fail the regrade
+        print(f"nlpgrade batch: warning: no class report ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
+def grade_here(batch, todo, jobs, done):
+    """Grade on this machine, `jobs` at a time; returns whether Ctrl-C stopped it."""
+    pool = ThreadPoolExecutor(max_workers=jobs)  # threads only wait on child processes
+    try:
+        futures = {pool.submit(batch.grade, s): s for s in todo}
+        for future in as_completed(futures):
+            try:
+                status = future.result()
+            except Exception as exc:  # a bug of ours: no results file, so a rerun retries it
+                print(f"nlpgrade batch: {futures[future]}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                status = "grader error"
+            done(futures[future], status)
+    except KeyboardInterrupt:
+        batch.stop.set()
+        return True
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return False

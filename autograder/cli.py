@@ -56,6 +56,8 @@ DELEGATED = {
     "release": ("release", "main", "build the student zip and the Gradescope autograder zip"),
     "emulate": ("emulate", "main", "run an autograder zip on a submission as Gradescope would"),
     "batch": ("batch", "main", "regrade a folder of exported submissions into a CSV"),
+    "report": ("report", "main", "write an HTML class report of a regrade made by batch"),
+    "similarity": ("similarity", "main", "compare every pair of exported submissions for shared code (copydetect)"),
     "vectors": ("vectors.cli", "main", "train word vectors on the Wikipedia corpus (instructors)"),
     "check": ("student", "check_main", "students: run the public checks on this folder"),
     "submit": ("student", "submit_main", "students: run the public checks, then zip the submission"),

@@ -11,6 +11,12 @@ data/a5-reference/ with the reference's src/ copied there, the 2021 command line
 The models stay in data/a5-reference/ (vanilla.finetune.params, synthesizer.finetune.params,
 logs); the loss curves go to bench/figures/a5-<variant>-<stage>.png. Prints a markdown
 table and writes bench-results/a5.json (and data/a5-reference/results.json).
+
+--course trains the course's configuration instead (COURSE below, as the handout tells a
+student with a GPU to set it in run.py; the trainer uses a GPU when torch sees one), in
+--work (default data/a5-course/), writing its results there and to
+bench-results/a5-course.json; on the lent GPU machine:
+    python bench/a5.py --course --work $OUT/a5-course
 """
 import argparse
 import importlib.util
@@ -28,7 +34,31 @@ SRC = os.path.join(ROOT, "solutions", "a5", "src")
 WORK = os.path.join(ROOT, "data", "a5-reference")
 RESULTS = os.path.join(ROOT, "bench-results")
 FIGURES = os.path.join(ROOT, "bench", "figures")
+LABEL = "a5"  # of the results file and the figures ("a5-course" with --course)
 GOLD_PATH = os.path.join(ROOT, "assignments", "a5", "tests", "hidden", "a5_gold.py")
+
+
+# The 2021 course's settings (its run.py and handout): 4 layers, 8 heads, 256 dimensions,
+# minGPT's dropout 0.1; pretraining 650 epochs of batches of 128 at 6e-3, the cosine over
+# 200 epochs' tokens; fine-tuning as run.py's (the course's) already is.
+COURSE = {
+    "MODEL": "dict(n_layer=4, n_head=8, n_embd=256, embd_pdrop=0.1, resid_pdrop=0.1, attn_pdrop=0.1)",
+    "PRETRAIN": "dict(max_epochs=650, batch_size=128, learning_rate=6e-3, lr_decay=True,\n"
+                "                warmup_tokens=512 * 20, final_tokens_epochs=200)",
+}
+
+
+def set_course_settings(run_py):
+    """Rewrite run.py's MODEL and PRETRAIN settings to COURSE's."""
+    with open(run_py, encoding="utf-8") as f:
+        text = f.read()
+    for name, value in COURSE.items():
+        text, n = re.subn(r"^%s = dict\((?:[^()]|\n)*?\)$" % name, "%s = %s" % (name, value), text, count=1,
+                          flags=re.M)
+        if n != 1:
+            raise SystemExit(f"{run_py}: no {name} = dict(...) to set")
+    with open(run_py, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def data_dir():
@@ -113,7 +143,7 @@ def train_and_measure(variant, retrain, priority, results):
             r["dev_accuracy"] = float(m.group(1)) / float(m.group(2))
     for stage in ("pretrain", "finetune"):
         shutil.copy(os.path.join(WORK, f"{variant}.{stage}.params.loss.png"),
-                    os.path.join(FIGURES, f"a5-{variant}-{stage}.png"))
+                    os.path.join(FIGURES, f"{LABEL}-{variant}-{stage}.png"))
     results[variant] = r
 
 
@@ -123,12 +153,19 @@ def main():
     parser.add_argument("--retrain", action="store_true", help="pretrain again even if a pretrained model exists")
     parser.add_argument("--sequential", action="store_true", help="one variant after the other")
     parser.add_argument("--priority", action="store_true", help="raise the runs' CPU share (root, Linux)")
+    parser.add_argument("--course", action="store_true", help="the course's configuration (a GPU's work)")
+    parser.add_argument("--work", help="where to train (default data/a5-reference, data/a5-course with --course)")
     args = parser.parse_args()
+    global WORK, LABEL
+    WORK = os.path.abspath(args.work or (os.path.join(ROOT, "data", "a5-course") if args.course else WORK))
+    LABEL = "a5-course" if args.course else "a5"
     os.makedirs(os.path.join(WORK, "src"), exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
     for name in os.listdir(SRC):
         if name.endswith(".py"):
             shutil.copy(os.path.join(SRC, name), os.path.join(WORK, "src", name))
+    if args.course:
+        set_course_settings(os.path.join(WORK, "src", "run.py"))
 
     results, errors = {}, []
 
@@ -164,7 +201,7 @@ def main():
         correct = sum(1 for i in kept if predicted[i] == answers[questions[i]])
         r["heldout_accuracy"], r["heldout_correct"] = correct / len(kept), correct
     out = {"summary": summary, "results": results, "errors": errors}
-    for path in (os.path.join(WORK, "results.json"), os.path.join(RESULTS, "a5.json")):
+    for path in (os.path.join(WORK, "results.json"), os.path.join(RESULTS, LABEL + ".json")):
         with open(path, "w") as f:
             json.dump(out, f, indent=1)
 

@@ -32,8 +32,8 @@ from . import ReleaseError, read_tree
 
 ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Instructor tools: they build or run the grader's own artifacts and are no use to students.
-ENGINE_EXCLUDED = ("release/", "batch.py", "emulate.py", "vectors/sgns.py", "vectors/cli.py",
-                   "vectors/corpus.py", "vectors/evaluate.py")
+ENGINE_EXCLUDED = ("release/", "batch.py", "batch_dask.py", "report/", "similarity.py", "emulate.py",
+                   "vectors/sgns.py", "vectors/cli.py", "vectors/corpus.py", "vectors/evaluate.py")
 # Every third-party module the shipped engine imports is required, except these, which it
 # imports only when the assignment needs them: name -> whether `assignment_imports` (the
 # third-party modules of the starter code and tests) and `notebook` (the zip holds one)

@@ -6,6 +6,7 @@ may enter: grading stages each submission itself, so the sandbox user never read
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -105,10 +106,20 @@ def test_private_folder_is_out_of_the_sandbox_users_reach(graded_export):
     assert any(os.stat(p).st_mode & 0o077 == 0 for p in folders)
 
 
+def test_the_class_report_is_written_at_the_end(graded_export):
+    export, proc, _ = graded_export
+    report = export / "regrade.report.html"
+    assert f"class report written to {report}" in proc.stdout, proc.stdout[-2000:]
+    html = report.read_text(encoding="utf-8")
+    words = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "status submissions ok 4" in words, words[:1500]  # the four rows it summarises
+    assert html.count("data:image/png;base64,") >= 2  # plots embedded, nothing fetched
+
+
 def test_what_the_batch_writes_is_for_its_owner_alone(graded_export):
     export, _, _ = graded_export
     state = export / "regrade.results"
-    written = [export / "regrade.csv", state, *state.iterdir()]
+    written = [export / "regrade.csv", export / "regrade.report.html", state, *state.iterdir()]
     assert len(written) > 4
     for path in written:  # names, emails, SIDs, other students' results
         assert os.stat(path).st_mode & 0o077 == 0, path

@@ -1,7 +1,8 @@
 """Training loop (after minGPT's), as the 2021 assignment provides it.
 
 TrainerConfig(**kwargs) overrides the defaults below; Trainer(model, train_dataset,
-test_dataset, config).train() trains on the CPU with AdamW, an optional linear warm-up and
+test_dataset, config).train() trains with AdamW (on a GPU when torch sees one, else on the
+CPU; the state dict saved is the same either way), an optional linear warm-up and
 cosine decay of the learning rate (counted in tokens), a tqdm progress bar, and saves the
 model's state dict to ckpt_path after every epoch, with a plot of the training loss beside
 it (ckpt_path + ".loss.png") and the losses themselves (ckpt_path + ".loss.json").
@@ -53,7 +54,9 @@ class Trainer:
         self.train_dataset = train_dataset
         self.test_dataset = test_dataset
         self.config = config
-        self.device = "cpu"
+        # a GPU when there is one (the 2021 trainer did the same); the model moves there
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.model.to(self.device)
         self.tokens = 0  # tokens seen so far, for the learning-rate schedule
         self.log = {"step_loss": [], "epoch_loss": [], "test_loss": [], "lr": [], "seconds": []}
 
@@ -152,6 +155,7 @@ class Trainer:
             pbar = tqdm(enumerate(batches(loader)), total=total, mininterval=2.0) if is_train \
                 else enumerate(batches(loader))
             for it, (x, y, batch_tokens) in pbar:
+                x, y = x.to(self.device), y.to(self.device)
                 with torch.set_grad_enabled(is_train):
                     logits, loss = model(x, y)
                 losses.append(loss.item())

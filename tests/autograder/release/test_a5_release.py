@@ -26,3 +26,29 @@ def test_a5_autograder_zip_carries_the_gold_extractor_and_what_grading_reads():
     for name in ("wiki.txt", "birth_dev.tsv", "birth_test_inputs.tsv", "birth_places_train.tsv"):
         assert f"data/{DATA}{name}" in entries, name
     assert "assignments/a5/tests/hidden/a5_gold.py" in entries
+
+
+def test_a5_autograder_zip_grades_the_starter_as_gradescope_would(capfd):
+    """The zip alone is enough to grade: emulated as Gradescope runs it, the starter gets a
+    valid zero with every test of the config listed (the reference's full marks need
+    trained models: `make bench`, bench/gradescope.py)."""
+    import json
+    import os
+
+    from autograder import emulate, results
+    from autograder.release import write_zip
+    from support import open_workdir
+
+    a5 = configmod.load("a5")
+    with open_workdir("nlpgrade-test-a5-emulate-") as workdir:
+        zip_path = write_zip(os.path.join(workdir, "a5-autograder.zip"), autograder_zip.entries(a5))
+        out_path = os.path.join(workdir, "template.json")
+        status = emulate.main([zip_path, os.path.join(configmod.ROOT, "student_template", "a5"),
+                               "--results", out_path])
+        out, err = capfd.readouterr()
+        assert status == 0, out[-3000:] + err[-3000:]
+        with open(out_path) as f:
+            res = json.load(f)
+    results.validate(res)
+    assert res["score"] == 0
+    assert sorted(t["number"] for t in res["tests"]) == sorted(a5.points), [t["number"] for t in res["tests"]]

@@ -1,0 +1,197 @@
+"""`nlpgrade batch ... --scheduler ADDRESS`: the gradings of a batch run on a Dask cluster.
+
+Only the gradings move. This process (the trusted side) reads the export, zips each
+submission's files, keeps the state folder and writes the CSV exactly as the local path
+does (batch.Batch.record); a worker unpacks the zip into a private folder and grades it
+with batch.grade_folder, the same `nlpgrade grade` process with the same sandbox, caps
+and log as on this machine. A task's arguments and result are plain values: the zip's
+bytes in, the results.json text, the log's bytes and the exit status out; nothing a
+student's code made is ever unpickled here.
+
+A worker that dies mid-grading (killed, out of memory, its node lost) is noticed by the
+scheduler, which runs the grading again on another worker; its
+`distributed.scheduler.allowed-failures` (default 3) bounds how often before the grading
+is given up (KilledWorker). A grading task that raises instead (a worker's disk full) is
+tried again RETRIES more times (Dask's `retries=`). A grading given up this way leaves no
+results file: its row reads "not graded" and the next run grades it.
+"""
+import dataclasses
+import io
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+import zipfile
+
+from . import batch, results
+from .batch import BatchError
+from .submission import all_files, safe_unzip
+
+RETRIES = 2              # more tries for a grading task that raised
+WORKER_WAIT_S = 120      # for the first worker to join (a Slurm job may still be queued)
+STOP_POLL_S = 2          # how often a grading on a worker asks whether Ctrl-C stopped the batch
+KEY = "nlpgrade-grade"   # task keys: KEY-<submission>-<run>
+
+
+# ----- the worker's side -----------------------------------------------------------
+class _ClusterStop:
+    """The batch's Ctrl-C, seen from a worker: a Dask Event the client sets. Asked at
+    most every STOP_POLL_S; a scheduler that cannot be asked leaves the deadline to end it."""
+
+    def __init__(self, name):
+        self.name, self.event, self.asked, self.stopped = name, None, 0.0, False
+
+    def is_set(self):
+        if self.stopped or not self.name or time.monotonic() - self.asked < STOP_POLL_S:
+            return self.stopped
+        self.asked = time.monotonic()
+        try:
+            if self.event is None:
+                from distributed import Event
+                self.event = Event(self.name)
+            self.stopped = self.event.is_set()
+        except Exception:
+            pass
+        return self.stopped
+
+
+def grade_task(assignment_name, submission, archive, hidden, timeout_s, stop_name=None):
+    """Run on a worker: grade the zipped submission `archive` (bytes) as the folder
+    `submission`; returns batch.Graded's fields as a dict of plain values."""
+    work = tempfile.mkdtemp(prefix="nlpgrade-dask-")  # 0700: the grader stages its own copy
+    try:
+        zipped = os.path.join(work, "submission.zip")
+        with open(zipped, "wb") as f:
+            f.write(archive)
+        folder = os.path.join(work, os.path.basename(submission) or "submission")
+        os.makedirs(folder)
+        safe_unzip(zipped, folder)
+        os.remove(zipped)
+        graded = batch.grade_folder(assignment_name, folder, hidden, timeout_s, _ClusterStop(stop_name))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dataclasses.asdict(graded)
+
+
+# ----- this side -------------------------------------------------------------------
+def zip_folder(folder):
+    """The files of a submission folder that grading can see (submission.all_files: no
+    links, hidden or cache folders), as zip bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for rel in all_files(folder):
+            archive.write(os.path.join(folder, rel), rel)
+    return buffer.getvalue()
+
+
+def _reason(exc):
+    return results.first_line(f"{type(exc).__name__}: {exc}", 200)
+
+
+class Cluster:
+    """A connection to a Dask scheduler that grades a batch's submissions."""
+
+    def __init__(self, address):
+        try:
+            import distributed
+            from distributed.comm.addressing import get_address_host_port
+        except ImportError:
+            raise BatchError("--scheduler needs Dask: pip install distributed") from None
+        self.address = address
+        if os.path.isfile(address):
+            where = {"scheduler_file": address}
+        else:
+            try:  # before Client: a malformed address would leave it hanging on close
+                get_address_host_port(address)
+            except ValueError as exc:
+                raise BatchError(f"{address} is neither a Dask scheduler address (tcp://host:8786) "
+                                 f"nor a scheduler file ({exc})") from None
+            where = {"address": address}
+        # Dask's client logs its reconnection attempts with tracebacks; what they mean
+        # for the batch is said by our own messages.
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+        try:
+            # The connect timeout is Dask's (distributed.comm.timeouts.connect, 30 s).
+            self.client = distributed.Client(**where, set_as_default=False)
+        except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+            raise BatchError(f"cannot reach the Dask scheduler at {address} ({_reason(exc)}); "
+                             "is `dask scheduler` running there?") from None
+        try:
+            if not self.client.nthreads():
+                print(f"nlpgrade batch: waiting up to {WORKER_WAIT_S} s for a Dask worker to join "
+                      f"{address}", flush=True)
+                self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except Exception as exc:
+            self.close()
+            raise BatchError(f"no Dask worker joined the scheduler at {address} ({_reason(exc)}); "
+                             f"start some with `dask worker {address}`") from None
+
+    def close(self):
+        try:
+            self.client.close()
+        except Exception:
+            pass
+
+    def _window(self):
+        """Gradings sent ahead: twice the cluster's threads, so that every worker has its
+        next one waiting but the zips of a whole class are not all held at once."""
+        try:
+            return max(2, 2 * sum(self.client.nthreads().values()))
+        except Exception:
+            return 2
+
+    def grade_all(self, run, todo, done):
+        """Grade the submissions `todo` of `run` (a batch.Batch) on the cluster, calling
+        done(submission, status) for each. Returns whether Ctrl-C stopped it; raises
+        BatchError when the scheduler is lost."""
+        from distributed import Event, as_completed
+
+        token = uuid.uuid4().hex[:12]
+        stop_name = f"nlpgrade-stop-{token}"
+        waiting, sent = list(reversed(todo)), {}
+        finished = as_completed(loop=self.client.loop)
+
+        def send_next():
+            sub = waiting.pop()
+            try:
+                archive = zip_folder(os.path.join(run.export_dir, sub))
+            except OSError as exc:  # unreadable here: no results file, so a rerun retries it
+                print(f"nlpgrade batch: {sub}: could not read it ({_reason(exc)})", flush=True)
+                done(sub, "grader error")
+                return
+            future = self.client.submit(
+                grade_task, run.assignment.name, sub, archive, run.hidden, run.timeout_s, stop_name,
+                key=f"{KEY}-{sub}-{token}", retries=RETRIES, pure=False)
+            sent[future] = sub
+            finished.add(future)
+
+        def fill():
+            window = self._window()
+            while waiting and len(sent) < window:
+                send_next()
+
+        try:
+            fill()
+            while sent:
+                future = next(finished)
+                sub = sent.pop(future)
+                if future.status == "cancelled":  # only the scheduler's loss cancels ours
+                    raise BatchError(f"lost the Dask scheduler at {self.address}")
+                try:
+                    graded = batch.Graded(**future.result())
+                except Exception as exc:  # given up after RETRIES / allowed-failures
+                    print(f"nlpgrade batch: {sub}: not graded on the cluster ({_reason(exc)})", flush=True)
+                    done(sub, "grader error")
+                else:
+                    done(sub, run.record(sub, graded))
+                fill()
+        except KeyboardInterrupt:
+            try:  # the gradings still running on workers stop and record nothing
+                Event(stop_name, client=self.client).set()
+                self.client.cancel(list(sent))
+            except Exception:
+                pass
+            return True
+        return False
