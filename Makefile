@@ -21,8 +21,9 @@ setup:
 chromium:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "warning: no chromium; as root: apt-get install chromium (the report's browser test needs it)"; fi
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "warning: apt-get could not install chromium (the report's browser test needs it)"; \
+	else echo "warning: no chromium; as root: make chromium (the report's browser test needs it)"; fi
 
 # Two processes (pytest-xdist, a file each at a time), then the tests marked serial alone:
 # those prove a Python loop fails a timing ratio, and beside another process contending

@@ -32,6 +32,7 @@ from . import batch
 from . import config as configmod
 from . import submission as submod
 from .checks import stubs
+from .describe import visible as printable  # student text made harmless for a terminal
 from .notebook.importer import NotebookError, read_code_cells
 
 CODE_EXTENSIONS = (".py", ".ipynb")
@@ -246,15 +247,6 @@ class Comparison:
 
 
 # ----- the terminal ----------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text):
-    """Student text made harmless for a terminal: control and bidi characters escaped."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                        else f"\\u{ord(m.group()):04x}", text)
-
-
 def describe_fragments(code, slices, count):
     """The `count` longest shared spans of one side: where they are, and their code."""
     spans = sorted(zip(slices[0], slices[1]), key=lambda s: (s[0] - s[1], s[0]))[:count]

@@ -35,13 +35,20 @@ def _read(path):
         return f.read()
 
 
+# Packages of staff tools that grading one submission never imports (batch on a Dask
+# cluster, code similarity): not installed in Gradescope's image.
+STAFF_ONLY = ("dask", "distributed", "copydetect")
+
+
 def gradescope_requirements(text):
-    """The repo's requirements with `torch==X` pinned to `torch==X+cpu`.
+    """The repo's requirements with `torch==X` pinned to `torch==X+cpu`, less STAFF_ONLY.
 
     The repo's own pin accepts any local build (pip picks the CPU wheel from the mirror
     here); on Gradescope the exact `+cpu` pin makes pip take the wheel from the CPU index
     that setup.sh adds, never PyPI's CUDA one."""
-    return re.sub(r"(?m)^(torch==[0-9][0-9A-Za-z.]*)(?![+0-9A-Za-z.])", r"\1+cpu", text)
+    text = re.sub(r"(?m)^(torch==[0-9][0-9A-Za-z.]*)(?![+0-9A-Za-z.])", r"\1+cpu", text)
+    staff = re.compile(r"(?i)^(%s)\s*(==|>=|<=|~=|\[|$)" % "|".join(re.escape(n) for n in STAFF_ONLY))
+    return "".join(line for line in text.splitlines(keepends=True) if not staff.match(line))
 
 
 def script(name, assignment):

@@ -83,6 +83,15 @@ def test_requirements_pin_the_cpu_build_of_torch():
     assert fix("torchvision==0.1\n") == "torchvision==0.1\n"
 
 
+def test_staff_tools_packages_stay_out_of_gradescopes_image(assignment):
+    fix = autograder_zip.gradescope_requirements
+    assert fix("dask==1\ndistributed==1\nnumpy==2\ncopydetect==0.5.0\ndask-jobqueue==1\n") == \
+        "numpy==2\ndask-jobqueue==1\n"
+    shipped = autograder_zip.entries(assignment)["requirements.txt"][0].decode()
+    assert "numpy==" in shipped and not any(
+        line.split("==")[0] in autograder_zip.STAFF_ONLY for line in shipped.splitlines())
+
+
 def test_hidden_data_is_checked_against_the_manifest(tmp_path):
     data = b"gold labels\n"
     (tmp_path / "data" / "set").mkdir(parents=True)
