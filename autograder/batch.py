@@ -48,6 +48,7 @@ TIMEOUT_MARGIN_S = 120       # over the sandbox budget: interpreter start, impor
 GRACE_S = 10                 # after SIGINT, time for a grader to close its sandboxes and exit
 LOG_LIMIT = 256 * 1024       # bytes of a grader's output kept in its log
 STATUSES = ("ok", "grader error", "timeout")
+NOT_GRADED = "not graded"    # no results file (given up, or an error of ours): a rerun grades it
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -268,15 +269,16 @@ class Graded:
     seconds: float = 0.0
 
 
-def grade_folder(assignment_name, folder, hidden, timeout_s, stop=None):
+def grade_folder(assignment_name, folder, hidden, timeout_s, stop=None, tmp_dir=None):
     """Grade the submission `folder` in its own `nlpgrade grade` process, with a
     wall-clock cap and a capped log; the one grading path of every backend. `stop` (with
-    is_set()) interrupts it: the grading is then "stopped" and counts for nothing."""
+    is_set()) interrupts it: the grading is then "stopped" and counts for nothing.
+    `tmp_dir` holds its temporary folders (default: the system's)."""
     # The results file and the grader's scratch folders go here, so that we can remove
     # them even when we had to kill it. Scratch is passable (not readable) by the sandbox
     # user, like the grader's own; the results folder is ours alone.
-    private = tempfile.mkdtemp(prefix="nlpgrade-batch-results-")
-    scratch = tempfile.mkdtemp(prefix="nlpgrade-batch-")
+    private = tempfile.mkdtemp(prefix="nlpgrade-batch-results-", dir=tmp_dir)
+    scratch = tempfile.mkdtemp(prefix="nlpgrade-batch-", dir=tmp_dir)
     os.chmod(scratch, 0o711)
     partial = os.path.join(private, "results.json")
     log = CappedLog()
@@ -472,6 +474,9 @@ def build_parser():
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="grade on a Dask cluster: its scheduler's address (tcp://host:8786) or "
                         "scheduler file; --jobs is then ignored (each worker thread grades one)")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a plain tcp:// scheduler on another machine (anyone who can reach "
+                        "it runs code on the workers; use TLS instead)")
     return p
 
 
@@ -491,6 +496,16 @@ def _main(argv=None):
     export = os.path.abspath(args.submissions)
     if not os.path.isdir(export):
         print(f"nlpgrade batch: {args.submissions} is not a folder", file=sys.stderr)
+        return 2
+    if args.scheduler is not None:
+        try:
+            from . import batch_dask
+            batch_dask.check_address(args.scheduler, args.insecure)
+        except BatchError as exc:
+            print(f"nlpgrade batch: {exc}", file=sys.stderr)
+            return 2
+    elif args.insecure:
+        print("nlpgrade batch: --insecure goes with --scheduler", file=sys.stderr)
         return 2
     try:
         assignment = configmod.load(args.assignment)
@@ -519,17 +534,19 @@ def _main(argv=None):
         print(f"{len(submissions) - len(todo)} of {len(submissions)} submissions already graded; "
               "skipping them (--force regrades)", file=sys.stderr)
     cluster = None
-    if args.scheduler and todo:  # nothing to grade: the CSV is rebuilt without the cluster
+    if args.scheduler is not None and todo:  # nothing to grade: no cluster needed
         try:
-            from . import batch_dask
             cluster = batch_dask.Cluster(args.scheduler)
         except BatchError as exc:
             print(f"nlpgrade batch: {exc}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:  # Cluster closed its client
+            print("interrupted before grading began", file=sys.stderr)
+            return 130
 
     from tqdm import tqdm
 
-    counts = {s: 0 for s in STATUSES}
+    counts = {s: 0 for s in STATUSES + (NOT_GRADED,)}
     bar = tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="sub", file=sys.stderr,
                disable=not todo)
 
@@ -557,8 +574,8 @@ def _main(argv=None):
     write_csv(csv_path, submissions, stored, people)
     done = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing to grade"
     print(f"graded {sum(counts.values())} ({done}); {len(submissions)} rows written to {csv_path}")
-    odd = [f"{s} ({res['extra_data']['batch']['status']})" for s, res in stored.items()
-           if res and res["extra_data"]["batch"]["status"] != "ok"]
+    odd = [f"{s} ({res['extra_data']['batch']['status'] if res else NOT_GRADED})"
+           for s, res in stored.items() if not res or res["extra_data"]["batch"]["status"] != "ok"]
     if odd:  # kept as they are by later runs unless --force: say so every time
         print(f"{len(odd)} rows need a look (logs in {state_dir}): " + ", ".join(odd[:10])
               + (" ..." if len(odd) > 10 else ""))
@@ -568,7 +585,7 @@ def _main(argv=None):
     if interrupted:
         print("interrupted: rerun the same command to grade the rest", file=sys.stderr)
         return 130
-    return 0
+    return 1 if any(res is None for res in stored.values()) else 0
 
 
 def write_class_report(csv_path):
@@ -581,18 +598,25 @@ def write_class_report(csv_path):
         print(f"nlpgrade batch: warning: no class report ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
+def guarded(sub, step, *args):
+    """step(*args) for one submission, which it returns (a status). An unexpected error
+    of ours costs only that submission: it gets no results file (a rerun grades it), a
+    line on stderr, and the batch goes on. Every backend's per-submission work runs here."""
+    try:
+        return step(*args)
+    except Exception as exc:
+        reason = results.first_line(f"{type(exc).__name__}: {exc}", 300)
+        print(f"nlpgrade batch: {sub}: not graded ({reason})", file=sys.stderr, flush=True)
+        return NOT_GRADED
+
+
 def grade_here(batch, todo, jobs, done):
     """Grade on this machine, `jobs` at a time; returns whether Ctrl-C stopped it."""
     pool = ThreadPoolExecutor(max_workers=jobs)  # threads only wait on child processes
     try:
-        futures = {pool.submit(batch.grade, s): s for s in todo}
+        futures = {pool.submit(guarded, s, batch.grade, s): s for s in todo}
         for future in as_completed(futures):
-            try:
-                status = future.result()
-            except Exception as exc:  # a bug of ours: no results file, so a rerun retries it
-                print(f"nlpgrade batch: {futures[future]}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                status = "grader error"
-            done(futures[future], status)
+            done(futures[future], future.result())
     except KeyboardInterrupt:
         batch.stop.set()
         return True

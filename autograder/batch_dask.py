@@ -13,13 +13,23 @@ scheduler, which runs the grading again on another worker; its
 `distributed.scheduler.allowed-failures` (default 3) bounds how often before the grading
 is given up (KilledWorker). A grading task that raises instead (a worker's disk full) is
 tried again RETRIES more times (Dask's `retries=`). A grading given up this way leaves no
-results file: its row reads "not graded" and the next run grades it.
+results file: its row reads "not graded", the batch exits 1 and the next run grades it.
+
+Workers grade with this machine's code and tests or not at all: each task carries the
+fingerprint of both (fingerprint()), and a worker whose own differs refuses it.
+
+Whoever reaches a scheduler runs code on its workers, so a plain tcp:// scheduler on
+another machine needs --insecure (check_address); TLS is Dask's own configuration.
 """
 import dataclasses
+import hashlib
 import io
+import ipaddress
 import logging
 import os
 import shutil
+import socket
+import stat
 import tempfile
 import time
 import uuid
@@ -27,7 +37,10 @@ import zipfile
 
 from . import batch, results
 from .batch import BatchError
+from .config import ROOT
 from .submission import all_files, safe_unzip
+
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 RETRIES = 2              # more tries for a grading task that raised
 WORKER_WAIT_S = 120      # for the first worker to join (a Slurm job may still be queued)
@@ -57,19 +70,83 @@ class _ClusterStop:
         return self.stopped
 
 
-def grade_task(assignment_name, submission, archive, hidden, timeout_s, stop_name=None):
-    """Run on a worker: grade the zipped submission `archive` (bytes) as the folder
-    `submission`; returns batch.Graded's fields as a dict of plain values."""
-    work = tempfile.mkdtemp(prefix="nlpgrade-dask-")  # 0700: the grader stages its own copy
+def fingerprint(assignment_name, root=ROOT, package=PACKAGE):
+    """sha256 over what decides a grade: the engine's code (autograder/**/*.py) and the
+    assignment's config, tests and reference (assignments/<a>/**, solutions/<a>/**), each
+    file's path and contents."""
+    digest = hashlib.sha256()
+    for label, top, keep in (("autograder", package, lambda rel: rel.endswith(".py")),
+                             ("assignments", os.path.join(root, "assignments", assignment_name), None),
+                             ("solutions", os.path.join(root, "solutions", assignment_name), None)):
+        for rel in all_files(top) if os.path.isdir(top) else []:  # no caches, no hidden files
+            if keep is None or keep(rel):
+                with open(os.path.join(top, rel), "rb") as f:
+                    data = f.read()
+                digest.update(os.fsencode(f"{label}/{rel}") + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return digest.hexdigest()
+
+
+_own_fingerprints = {}  # per worker process: its checkout does not change under it
+
+
+class DifferentCode(Exception):
+    """This worker's code or tests differ from the batch's machine."""
+
+
+def _work_folder():
+    """Where a grading's temporary folders go: the Dask worker's local directory, which
+    Dask removes when the worker dies (the nanny's next worker purges it), so a killed
+    worker leaves nothing behind. Only if the sandbox user can pass through it (it
+    stages below); otherwise the system's temporary folder."""
     try:
+        from distributed import get_worker
+        folder = get_worker().local_directory
+    except (ImportError, ValueError, AttributeError):
+        return None
+    path = os.path.abspath(folder)
+    while True:
+        try:
+            if not os.stat(path).st_mode & stat.S_IXOTH:
+                return None
+        except OSError:
+            return None
+        parent = os.path.dirname(path)
+        if parent == path:
+            return folder
+        path = parent
+
+
+def _raw_path(info):
+    """An entry's path as zip_folder stored it: its file name's bytes, in the comment."""
+    return info.comment or info.filename.encode()
+
+
+def grade_task(assignment_name, submission, archive, hidden, timeout_s, stop_name=None, expected=None):
+    """Run on a worker: grade the zipped submission `archive` (bytes) as the folder
+    `submission`; returns batch.Graded's fields as a dict of plain values. `expected`:
+    the batch machine's fingerprint(), which this worker's must match."""
+    if expected is not None:
+        if assignment_name not in _own_fingerprints:
+            _own_fingerprints[assignment_name] = fingerprint(assignment_name)
+        if _own_fingerprints[assignment_name] != expected:
+            raise DifferentCode(socket.gethostname())
+    work = tempfile.mkdtemp(prefix="nlpgrade-dask-", dir=_work_folder())
+    try:
+        os.chmod(work, 0o711)  # the sandbox user passes through to the grader's scratch
         zipped = os.path.join(work, "submission.zip")
         with open(zipped, "wb") as f:
             f.write(archive)
-        folder = os.path.join(work, os.path.basename(submission) or "submission")
+        private = os.path.join(work, "submission")
+        os.mkdir(private, 0o700)  # the grader stages its own copy
+        folder = os.path.join(private, os.path.basename(submission) or "submission")
         os.makedirs(folder)
-        safe_unzip(zipped, folder)
+        # The zip was built by the trusted side from the files the local path grades: the
+        # path checks stay (no way out of the folder, no links), but not a student zip's
+        # size caps, which the local path does not have either.
+        safe_unzip(zipped, folder, caps=False, path_of=_raw_path)
         os.remove(zipped)
-        graded = batch.grade_folder(assignment_name, folder, hidden, timeout_s, _ClusterStop(stop_name))
+        graded = batch.grade_folder(assignment_name, folder, hidden, timeout_s, _ClusterStop(stop_name),
+                                    tmp_dir=work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dataclasses.asdict(graded)
@@ -78,11 +155,20 @@ def grade_task(assignment_name, submission, archive, hidden, timeout_s, stop_nam
 # ----- this side -------------------------------------------------------------------
 def zip_folder(folder):
     """The files of a submission folder that grading can see (submission.all_files: no
-    links, hidden or cache folders), as zip bytes."""
+    links, hidden or cache folders), as zip bytes. Any file the local path would grade
+    travels: a modification time before 1980 is stored as 1980 (the zip format's first
+    date), and a name that is not UTF-8 travels as its bytes in the entry's comment
+    (grade_task's _raw_path), the name itself being readable only."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, strict_timestamps=False) as archive:
         for rel in all_files(folder):
-            archive.write(os.path.join(folder, rel), rel)
+            raw = os.fsencode(rel)
+            info = zipfile.ZipInfo.from_file(os.path.join(folder, rel), raw.decode("utf-8", "replace"),
+                                              strict_timestamps=False)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.comment = raw
+            with open(os.path.join(folder, rel), "rb") as src, archive.open(info, "w") as out:
+                shutil.copyfileobj(src, out)
     return buffer.getvalue()
 
 

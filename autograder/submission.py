@@ -26,26 +26,38 @@ class Submission:
     notes: list = field(default_factory=list)
 
 
-def safe_unzip(zip_path, dest):
-    """Extract a student zip, refusing absolute paths, '..', links and zip bombs."""
+def entry_parts(name):
+    """The parts of a zip entry's path if it stays inside the folder it is unpacked into
+    (no absolute path, no '..'), else None. Bytes or text, as given."""
+    sep, back, dot, up = ("/", "\\", ".", "..") if isinstance(name, str) else (b"/", b"\\", b".", b"..")
+    name = name.replace(back, sep)
+    parts = [p for p in name.split(sep) if p and p != dot]
+    if name.startswith(sep) or up in parts or not parts:
+        return None
+    return parts
+
+
+def safe_unzip(zip_path, dest, caps=True, path_of=None):
+    """Extract a zip, refusing absolute paths, '..', links and (with `caps`, for a
+    student's zip) zip bombs. `path_of(info)` gives an entry's path (default its name)."""
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise SubmissionProblem(f"{os.path.basename(zip_path)} is not a valid zip file ({exc})") from None
     with archive:
         infos = archive.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
+        if caps and len(infos) > MAX_ZIP_ENTRIES:
             raise SubmissionProblem(f"the zip holds {len(infos)} entries (limit {MAX_ZIP_ENTRIES})")
-        if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        if caps and sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
             raise SubmissionProblem(f"the zip unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MiB")
         for info in infos:
-            name = info.filename.replace("\\", "/")
-            parts = [p for p in name.split("/") if p not in ("", ".")]
-            if name.startswith("/") or ".." in parts or not parts:
+            name = path_of(info) if path_of else info.filename
+            parts = entry_parts(name)
+            if parts is None:
                 continue  # never write outside dest
             if stat.S_ISLNK(info.external_attr >> 16):
                 continue
-            target = os.path.join(dest, *parts)
+            target = os.path.join(os.fsencode(dest) if isinstance(name, bytes) else dest, *parts)
             if info.is_dir():
                 os.makedirs(target, exist_ok=True)
                 continue
@@ -54,7 +66,7 @@ def safe_unzip(zip_path, dest):
                 with archive.open(info) as src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out)
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-                raise SubmissionProblem(f"could not unpack {name} from the zip ({exc})") from None
+                raise SubmissionProblem(f"could not unpack {os.fsdecode(name)} from the zip ({exc})") from None
 
 
 def all_files(top):

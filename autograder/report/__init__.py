@@ -2,12 +2,12 @@
 
     nlpgrade report EXPORT [--csv FILE] [--out FILE]
 
-Reads what `nlpgrade batch` left (EXPORT/regrade.csv by default, and the state folder
-regrade.results/ beside it) and writes, beside the CSV unless --out says otherwise
-(regrade.report.html): the score distribution, each test's pass rate, the most common
-failure reasons per test (grouped by the first line of the output), the timing ratios of
-the timing tests, and the held-out metrics (leaderboard values) against the
-assignment's bars. Plots are PNGs inside the page: it opens offline, and it loads
+Reads what `nlpgrade batch` left (EXPORT/regrade.csv by default, and the results of the
+submissions it lists in the state folder regrade.results/ beside it) and writes, beside
+the CSV unless --out says otherwise (regrade.report.html): the score distribution, each
+test's pass rate, the most common failure reasons per test (grouped by the first line of
+the failure message), the timing ratios of the timing tests, and the held-out metrics
+(leaderboard values) against the assignment's bars. Plots are PNGs inside the page: it opens offline, and it loads
 nothing at all (see page.CSP).
 
 `batch` calls write_report(csv_path) at its end.
@@ -31,7 +31,8 @@ def default_out(csv_path):
 
 def write_report(csv_path, out_path=None):
     """Write the report of the regrade whose CSV is `csv_path`; return its path.
-    Raises state.NoRegrade when neither the CSV nor its state folder exists."""
+    Raises state.NoRegrade when there is no CSV yet, state.Unreadable when the CSV or its
+    state folder cannot be read."""
     regrade = state.load(csv_path)
     out = os.path.abspath(out_path or default_out(csv_path))
     text = build_html(regrade)
@@ -112,12 +113,16 @@ def _failures(regrade):
             rows.append([str(t.other_count), f"{t.other_reasons} other reasons", ""])
         parts.append(f'<h3 id="fail-{esc(t.number)}">{esc(t.number)} {esc(t.name)}: '
                      f"{failed} of {t.graded} failed</h3>"
-                     + page.table(["failures", "first line of the output", "one in full"], rows, numeric=(0,)))
+                     + page.table(["failures", "first line of the failure message", "one in full"], rows,
+                                  numeric=(0,)))
     if clean:
         parts.append(f"<p>No failures: {esc(', '.join(clean))}.</p>")
     body = "\n".join(parts) if parts else empty("No tests were graded.")
-    intro = ("<p>Failures of each test grouped by the first line of their output (numbers in it "
-             "ignored), most common first, with one output in full.</p>") if parts else ""
+    intro = ("<p>Failures of each test grouped by the first line of their failure message (numbers in it "
+             "ignored), most common first, with one output in full. A test's notes, written before the "
+             "message pass or fail, are told apart by the outputs of the submissions that passed it; "
+             "a test that no submission passed is grouped by its output's first line. What a "
+             "submission's code printed is never read.</p>") if parts else ""
     return page.section("failures", intro + body)
 
 
@@ -125,10 +130,10 @@ def _timing(regrade):
     found = summary.timings(regrade)
     if not found:
         return page.section("timing", empty("No test output gives a timing ratio (no timing test failed "
-                                            "or reported one)."))
+                                            "or reported one). " + A1_A3_TIMING))
     parts = ["<p>Time of each submission's code over the reference's, as the timing tests report it. "
              "A run stopped before it finished counts at the ratio it had reached (a lower bound). "
-             "Timing tests of a1 to a3 give the ratio only when they fail.</p>"]
+             f"{esc(A1_A3_TIMING)}</p>"]
     for s in found:
         ratios = s.measured + s.stopped
         over = sum(r > s.limit for r in ratios) if s.limit else None
@@ -141,6 +146,13 @@ def _timing(regrade):
                                 [cells], numeric=range(2, 11)))
         parts.append(page.img(plots.timing_histogram(s)))
     return page.section("timing", "\n".join(parts))
+
+
+# Their tests fail with the ratio and pass without a word, and record it nowhere else
+# (no staff_note in extra_data, unlike a4 and a5's, which note it pass or fail).
+A1_A3_TIMING = ("Timing tests of a1 to a3 report their ratio only when they fail: a pass gives none, in "
+                "its output or in results.json, so passes are counted apart (\"passed, no ratio given\") "
+                "and a test that every submission passed is not listed.")
 
 
 def _metrics(regrade):
@@ -216,7 +228,7 @@ def main(argv=None):
     csv_path = os.path.abspath(args.csv or os.path.join(args.export, "regrade.csv"))
     try:
         out = write_report(csv_path, args.out)
-    except state.NoRegrade as exc:
+    except (state.NoRegrade, state.Unreadable) as exc:
         print(f"nlpgrade report: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

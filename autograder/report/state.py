@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import config as configmod
-from ..batch import STATE_MARK
 from ..grading import ENGINE_ERROR_NAME
 from ..results import number_key
 
@@ -20,7 +19,7 @@ MAX_OUTPUT = 8000  # characters of one output kept (results.json caps them at th
 
 
 class NoRegrade(Exception):
-    """Nothing to report on: neither the CSV nor its state folder exists."""
+    """Nothing to report on yet: there is no CSV (batch writes it at the end of every run)."""
 
 
 @dataclass
@@ -56,7 +55,8 @@ class Regrade:
 
 
 def state_dir_for(csv_path):
-    """The batch's state folder for a CSV (batch.py: NAME.results beside NAME.csv)."""
+    """The batch's state folder for a CSV: NAME.results beside NAME.csv (batch._main
+    computes the same; it could call this)."""
     return os.path.splitext(os.path.abspath(csv_path))[0] + ".results"
 
 
@@ -111,42 +111,82 @@ def parse_results(submission, raw):
         batch.get("assignment")
 
 
-def _csv_not_graded(csv_path):
-    """Submissions the CSV lists as not graded (a batch stopped before reaching them)."""
+class Unreadable(Exception):
+    """The CSV or the state folder is there but cannot be read (permissions, an I/O error)."""
+
+
+def _csv_rows(csv_path):
+    """[(submission, status)] of the CSV's rows, in its order: the submission is its first
+    column, whatever the header says. FileNotFoundError if there is no CSV."""
     try:
         with open(csv_path, newline="", encoding="utf-8", errors="replace") as f:
-            return [row["submission"] for row in csv.DictReader(f)
-                    if row.get("status") == "not graded" and row.get("submission")]
-    except (OSError, csv.Error, KeyError, TypeError):
-        return []
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise
+    except (OSError, csv.Error) as exc:
+        raise Unreadable(f"cannot read {csv_path}: {exc}") from None
+    header = rows[0] if rows else []
+    status = header.index("status") if "status" in header else None
+    out, seen = [], set()
+    for row in rows[1:]:
+        if not row or not row[0] or row[0] in seen:
+            continue
+        seen.add(row[0])
+        out.append((row[0], row[status] if status is not None and status < len(row) else ""))
+    return out
+
+
+def _safe_name(name):
+    """A submission name that names a file inside the state folder (a hand-edited CSV could
+    say ../../x): batch's names are folder names of the export, never hidden ones."""
+    return name == os.path.basename(name) and not name.startswith(".") and "\0" not in name
 
 
 def load(csv_path):
-    """Everything the report needs; NoRegrade when there is nothing at all."""
+    """Everything the report needs, for exactly the submissions the CSV lists (a results
+    file of a submission no longer in the export, left from an earlier run, is not one of
+    this regrade's). NoRegrade when there is no CSV; Unreadable when the CSV or the state
+    folder exists but cannot be read."""
     csv_path = os.path.abspath(csv_path)
     state = state_dir_for(csv_path)
-    if not os.path.isdir(state) and not os.path.isfile(csv_path):
-        raise NoRegrade(f"no regrade at {csv_path} (and no {os.path.basename(state)}/ beside it): "
-                        "run `nlpgrade batch` first, or name its CSV with --csv")
-    regrade = Regrade(csv_path=csv_path, state_dir=state, not_graded=_csv_not_graded(csv_path))
-    names = []
     try:
-        names = sorted(n for n in os.listdir(state)
-                       if n.endswith(".json") and not n.startswith(".") and n != STATE_MARK)
-    except OSError:
-        pass  # no state folder: the report says there is nothing graded
+        rows = _csv_rows(csv_path)
+    except FileNotFoundError:
+        hint = (f" ({os.path.basename(state)}/ is there: rerun the same `nlpgrade batch`, which rewrites the CSV "
+                "without regrading what it already graded)") if os.path.isdir(state) else ""
+        raise NoRegrade(f"no regrade at {csv_path}{hint}: run `nlpgrade batch` first, or name its CSV "
+                        "with --csv") from None
+    try:
+        os.listdir(state)
+        state_there = True
+    except FileNotFoundError:
+        state_there = False  # a CSV without results: every row is "not graded"
+    except OSError as exc:
+        raise Unreadable(f"cannot read the state folder {state}: {exc}") from None
+    regrade = Regrade(csv_path=csv_path, state_dir=state)
     assignments = Counter()
-    for name in names:
+    for sub, status in rows:
+        if not _safe_name(sub):
+            regrade.unreadable.append((sub, "not a submission name (a CSV row edited by hand?)"))
+            continue
+        if status == "not graded" or not state_there:  # as the CSV says, whatever file is left
+            regrade.not_graded.append(sub)
+            continue
+        name = f"{sub}.json"
         try:
             with open(os.path.join(state, name), encoding="utf-8", errors="replace") as f:
                 raw = json.load(f)
-            graded, assignment = parse_results(name[:-len(".json")], raw)
+            graded, assignment = parse_results(sub, raw)
+        except FileNotFoundError:
+            regrade.not_graded.append(sub)
+            continue
         except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             regrade.unreadable.append((name, f"{type(exc).__name__}: {exc}"[:300]))
             continue
         regrade.graded.append(graded)
         if isinstance(assignment, str):
             assignments[assignment] += 1
+    regrade.graded.sort(key=lambda g: g.submission)
     if assignments:
         regrade.assignment = assignments.most_common(1)[0][0]
         try:

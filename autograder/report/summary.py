@@ -5,7 +5,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from ..results import number_key
+from ..results import first_line, number_key
 
 TOP_REASONS = 5  # failure groups shown per test; the rest are counted together
 
@@ -18,6 +18,12 @@ LIMIT = re.compile(r"\(limit (\d+(?:\.\d+)?)x\)")
 # Numbers in a first line (sizes, ratios, seeds) would make every failure a group of its
 # own; they are masked for grouping only, and the line shown is a real one.
 NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+# grading.score_test appends what the student's code printed after this line: text the
+# student chose, so no ratio or failure reason is read from it (a submission could print
+# "took 1.0 times as long as the reference"). It follows a blank line, or opens the output
+# of a test that has no message.
+PRINTED = "Your code printed:\n"
+LINE = 300  # characters of a first line kept for a failure group
 
 
 @dataclass
@@ -89,16 +95,41 @@ def scores(regrade):
     return out
 
 
-def first_line(output):
-    return next((ln.strip() for ln in output.splitlines() if ln.strip()), "")
+def grader_text(output):
+    """The part of a test's output the grader wrote (its notes and failure message), without
+    what the student's code printed."""
+    if output.startswith(PRINTED):
+        return ""
+    cut = output.find("\n\n" + PRINTED)
+    return output if cut < 0 else output[:cut]
 
 
-def group_failures(failures):
-    """[(submission, output)] -> ([Reason], most common first; ties by first line)."""
+def _shape(line):
+    return NUMBER.sub("#", line.strip())
+
+
+def reason_line(output, note_shapes):
+    """The first line of the failure message in a failed test's output. grading.py writes a
+    test's notes first, one a line, then the failure message, with nothing between them; a
+    note is written pass or fail, so a leading line shaped like a line of a passing output of
+    the same test (numbers aside) is a note, and skipped. Where every line is one, the
+    message is the last (it comes last)."""
+    lines = [ln.strip() for ln in grader_text(output).splitlines() if ln.strip()]
+    for line in lines:
+        if _shape(line) not in note_shapes:
+            return first_line(line, LINE)
+    return first_line(lines[-1], LINE) if lines else ""
+
+
+def group_failures(failures, passing_outputs=()):
+    """[(submission, output)] of one test's failures -> ([Reason], most common first; ties
+    by first line). `passing_outputs`: the outputs of the same test where it passed, whose
+    lines tell its notes apart from its failure messages."""
+    notes = {_shape(ln) for output in passing_outputs for ln in grader_text(output).splitlines() if ln.strip()}
     groups = defaultdict(list)
     for sub, output in failures:
-        line = first_line(output)
-        groups[NUMBER.sub("#", line)].append((sub, output, line))
+        line = reason_line(output, notes)
+        groups[_shape(line)].append((sub, output, line))
     reasons = []
     for members in groups.values():
         lines = Counter(line for _, _, line in members)
@@ -112,17 +143,19 @@ def group_failures(failures):
 def tests(regrade):
     """One TestSummary per test number, in test-number order."""
     by_number = {}
-    failures = defaultdict(list)
+    failures, passing = defaultdict(list), defaultdict(list)
     for g in regrade.graded:
         for t in g.tests:
             s = by_number.setdefault(t.number, TestSummary(t.number, t.name, t.max_score))
             s.graded += 1
             s.passed += t.passed
             s.total_score += t.score
-            if not t.passed:
+            if t.passed:
+                passing[t.number].append(t.output)
+            else:
                 failures[t.number].append((g.submission, t.output))
     for number, s in by_number.items():
-        reasons = group_failures(failures[number])
+        reasons = group_failures(failures[number], passing[number])
         s.reasons = reasons[:TOP_REASONS]
         s.other_reasons = len(reasons) - len(s.reasons)
         s.other_count = sum(r.count for r in reasons[TOP_REASONS:])
@@ -130,9 +163,9 @@ def tests(regrade):
 
 
 def ratios_in(output):
-    """[(stopped, ratio)] of every timing message in an output (finite ones: a hand-made
-    file could write 400 digits)."""
-    found = [(bool(m.group(1)), float(m.group(2))) for m in RATIO.finditer(output)]
+    """[(stopped, ratio)] of every timing message the grader wrote in an output (finite
+    ones: a hand-made file could write 400 digits); what the student printed is not read."""
+    found = [(bool(m.group(1)), float(m.group(2))) for m in RATIO.finditer(grader_text(output))]
     return [(stopped, ratio) for stopped, ratio in found if math.isfinite(ratio)]
 
 
@@ -148,7 +181,7 @@ def timings(regrade):
             s = found.setdefault(t.number, TimingSummary(t.number, t.name, None))
             stopped, ratio = max(ratios, key=lambda r: r[1])  # a test timing two calls: the slower decides
             (s.stopped if stopped else s.measured).append(ratio)
-            for m in LIMIT.finditer(t.output):
+            for m in LIMIT.finditer(grader_text(t.output)):
                 limits[t.number][float(m.group(1))] += 1
     default = None
     if regrade.config is not None:
