@@ -604,6 +604,8 @@ def guarded(sub, step, *args):
     line on stderr, and the batch goes on. Every backend's per-submission work runs here."""
     try:
         return step(*args)
+    except BatchError:  # the whole batch cannot go on: not one submission's matter
+        raise
     except Exception as exc:
         reason = results.first_line(f"{type(exc).__name__}: {exc}", 300)
         print(f"nlpgrade batch: {sub}: not graded ({reason})", file=sys.stderr, flush=True)

@@ -29,7 +29,7 @@ import logging
 import os
 import shutil
 import socket
-import stat
+import sys
 import tempfile
 import time
 import uuid
@@ -93,27 +93,55 @@ class DifferentCode(Exception):
     """This worker's code or tests differ from the batch's machine."""
 
 
-def _work_folder():
-    """Where a grading's temporary folders go: the Dask worker's local directory, which
-    Dask removes when the worker dies (the nanny's next worker purges it), so a killed
-    worker leaves nothing behind. Only if the sandbox user can pass through it (it
-    stages below); otherwise the system's temporary folder."""
+# A worker killed mid-grading cannot remove its grading's folders; the next grading on
+# that machine does (sweep), once their owner is dead or their time is long past. (Not
+# under Dask's local directory: that is 0700, and the sandbox user must pass through.)
+WORK_PREFIX = "nlpgrade-dask-"
+OWNER = "owner"  # in each work folder: "<pid> <its start time> <expiry, epoch seconds>"
+
+
+def _start_time(pid):
+    """The kernel's start time of a living process (Linux), else None."""
     try:
-        from distributed import get_worker
-        folder = get_worker().local_directory
-    except (ImportError, ValueError, AttributeError):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
         return None
-    path = os.path.abspath(folder)
-    while True:
-        try:
-            if not os.stat(path).st_mode & stat.S_IXOTH:
-                return None
-        except OSError:
-            return None
-        parent = os.path.dirname(path)
-        if parent == path:
-            return folder
-        path = parent
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _stale(folder):
+    try:
+        if os.stat(folder).st_uid != os.geteuid():
+            return False
+        with open(os.path.join(folder, OWNER)) as f:
+            pid, started, expires = f.read().split()
+    except (OSError, ValueError):  # being made right now, or not ours
+        return False
+    if os.path.isdir("/proc"):
+        return _start_time(pid) != started
+    return time.time() > float(expires)
+
+
+def sweep(tmp=None):
+    """Remove the work folders of gradings whose worker died."""
+    tmp = tmp or tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(tmp) if n.startswith(WORK_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        if _stale(os.path.join(tmp, name)):
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+
+
+def _work_folder(timeout_s):
+    work = tempfile.mkdtemp(prefix=WORK_PREFIX)
+    os.chmod(work, 0o711)  # the sandbox user passes through to the grader's scratch
+    expires = time.time() + timeout_s + 2 * batch.GRACE_S + 600
+    with open(os.path.join(work, OWNER), "w") as f:
+        f.write(f"{os.getpid()} {_start_time(os.getpid())} {expires:.0f}\n")
+    return work
 
 
 def _raw_path(info):
@@ -130,9 +158,9 @@ def grade_task(assignment_name, submission, archive, hidden, timeout_s, stop_nam
             _own_fingerprints[assignment_name] = fingerprint(assignment_name)
         if _own_fingerprints[assignment_name] != expected:
             raise DifferentCode(socket.gethostname())
-    work = tempfile.mkdtemp(prefix="nlpgrade-dask-", dir=_work_folder())
+    sweep()
+    work = _work_folder(timeout_s)
     try:
-        os.chmod(work, 0o711)  # the sandbox user passes through to the grader's scratch
         zipped = os.path.join(work, "submission.zip")
         with open(zipped, "wb") as f:
             f.write(archive)
@@ -176,30 +204,61 @@ def _reason(exc):
     return results.first_line(f"{type(exc).__name__}: {exc}", 200)
 
 
+SECURE_SCHEMES = ("tls", "wss")
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_address(address, insecure=False):
+    """Refuse a --scheduler value that cannot be right or is not safe: empty, malformed,
+    or plain (unencrypted, unauthenticated) on another machine without --insecure. A
+    scheduler file is taken as it is (a TLS scheduler writes tls:// into it)."""
+    if not address.strip():
+        raise BatchError("--scheduler needs a scheduler address (tcp://host:8786) or scheduler file; "
+                         "leave it out to grade on this machine")
+    try:
+        from distributed.comm.addressing import get_address_host_port, parse_address
+    except ImportError:
+        raise BatchError("--scheduler needs Dask: pip install distributed") from None
+    if os.path.isfile(address):
+        return
+    try:  # before Client: a malformed address would leave it hanging on close
+        host, _ = get_address_host_port(address)
+        scheme, _ = parse_address(address)
+    except ValueError as exc:
+        raise BatchError(f"{address} is neither a Dask scheduler address (tcp://host:8786) "
+                         f"nor a scheduler file ({exc})") from None
+    if scheme not in SECURE_SCHEMES and not _is_loopback(host) and not insecure:
+        raise BatchError(
+            f"refusing {address}: on plain {scheme}:// anyone who can reach the scheduler runs code "
+            "as the workers' user (root) on every grader. Use TLS: configure Dask's "
+            "distributed.comm.tls (scheduler, workers and this machine) and give the tls:// address "
+            "or the scheduler file the TLS scheduler writes; or, on a network only staff can reach, "
+            "add --insecure")
+
+
 class Cluster:
     """A connection to a Dask scheduler that grades a batch's submissions."""
 
     def __init__(self, address):
-        try:
-            import distributed
-            from distributed.comm.addressing import get_address_host_port
-        except ImportError:
-            raise BatchError("--scheduler needs Dask: pip install distributed") from None
-        self.address = address
-        if os.path.isfile(address):
-            where = {"scheduler_file": address}
-        else:
-            try:  # before Client: a malformed address would leave it hanging on close
-                get_address_host_port(address)
-            except ValueError as exc:
-                raise BatchError(f"{address} is neither a Dask scheduler address (tcp://host:8786) "
-                                 f"nor a scheduler file ({exc})") from None
-            where = {"address": address}
+        import distributed  # check_address has made sure it is there
+
+        self.address, self.client = address, None
+        where = {"scheduler_file": address} if os.path.isfile(address) else {"address": address}
         # Dask's client logs its reconnection attempts with tracebacks; what they mean
         # for the batch is said by our own messages.
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
         try:
-            # The connect timeout is Dask's (distributed.comm.timeouts.connect, 30 s).
+            # The connect timeout is Dask's (distributed.comm.timeouts.connect, 30 s). A
+            # Ctrl-C here goes up as it is: Client() never returned, so no client of ours
+            # is open (batch._main says "interrupted" and exits 130).
             self.client = distributed.Client(**where, set_as_default=False)
         except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
             raise BatchError(f"cannot reach the Dask scheduler at {address} ({_reason(exc)}); "
@@ -209,6 +268,9 @@ class Cluster:
                 print(f"nlpgrade batch: waiting up to {WORKER_WAIT_S} s for a Dask worker to join "
                       f"{address}", flush=True)
                 self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except KeyboardInterrupt:
+            self.close()
+            raise
         except Exception as exc:
             self.close()
             raise BatchError(f"no Dask worker joined the scheduler at {address} ({_reason(exc)}); "
@@ -216,8 +278,9 @@ class Cluster:
 
     def close(self):
         try:
-            self.client.close()
-        except Exception:
+            if self.client is not None:
+                self.client.close()
+        except (Exception, KeyboardInterrupt):
             pass
 
     def _window(self):
@@ -236,22 +299,34 @@ class Cluster:
 
         token = uuid.uuid4().hex[:12]
         stop_name = f"nlpgrade-stop-{token}"
+        expected = fingerprint(run.assignment.name)  # once per batch
         waiting, sent = list(reversed(todo)), {}
         finished = as_completed(loop=self.client.loop)
 
-        def send_next():
-            sub = waiting.pop()
-            try:
-                archive = zip_folder(os.path.join(run.export_dir, sub))
-            except OSError as exc:  # unreadable here: no results file, so a rerun retries it
-                print(f"nlpgrade batch: {sub}: could not read it ({_reason(exc)})", flush=True)
-                done(sub, "grader error")
-                return
+        def submit(sub):
+            archive = zip_folder(os.path.join(run.export_dir, sub))
             future = self.client.submit(
                 grade_task, run.assignment.name, sub, archive, run.hidden, run.timeout_s, stop_name,
-                key=f"{KEY}-{sub}-{token}", retries=RETRIES, pure=False)
+                expected, key=f"{KEY}-{sub}-{token}", retries=RETRIES, pure=False)
             sent[future] = sub
             finished.add(future)
+
+        def send_next():
+            sub = waiting.pop()
+            if batch.guarded(sub, submit, sub) == batch.NOT_GRADED:
+                done(sub, batch.NOT_GRADED)
+
+        def collect(future, sub):
+            try:
+                graded = batch.Graded(**future.result())
+            except DifferentCode as exc:
+                raise BatchError(f"worker {exc} grades with different code or tests than this machine "
+                                 "(update its checkout)") from None
+            except Exception as exc:  # given up after RETRIES / allowed-failures
+                print(f"nlpgrade batch: {sub}: not graded on the cluster ({_reason(exc)})",
+                      file=sys.stderr, flush=True)
+                return batch.NOT_GRADED
+            return run.record(sub, graded)
 
         def fill():
             window = self._window()
@@ -265,13 +340,7 @@ class Cluster:
                 sub = sent.pop(future)
                 if future.status == "cancelled":  # only the scheduler's loss cancels ours
                     raise BatchError(f"lost the Dask scheduler at {self.address}")
-                try:
-                    graded = batch.Graded(**future.result())
-                except Exception as exc:  # given up after RETRIES / allowed-failures
-                    print(f"nlpgrade batch: {sub}: not graded on the cluster ({_reason(exc)})", flush=True)
-                    done(sub, "grader error")
-                else:
-                    done(sub, run.record(sub, graded))
+                done(sub, batch.guarded(sub, collect, future, sub))
                 fill()
         except KeyboardInterrupt:
             try:  # the gradings still running on workers stop and record nothing
