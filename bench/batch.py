@@ -18,16 +18,22 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STUDENT_FILES = ("word2vec.py", "sgd.py", "sampling.py", "information.py")
+sys.path.insert(0, ROOT)
+from autograder import config as configmod  # noqa: E402
 
 
-def build_export(folder, copies):
+def build_export(folder, copies, assignment="a2", reference=None):
+    """An export of `copies` copies of the student files of `reference` (default: the
+    assignment's reference folder; bench/gradescope.submission gives one with a3's weights
+    or a4/a5's models beside the code)."""
+    cfg = configmod.load(assignment)
+    reference = reference or cfg.reference_dir
     lines = []
     for i in range(copies):
         name = f"submission_{100000 + i}"
-        os.makedirs(os.path.join(folder, name))
-        for f in STUDENT_FILES:
-            shutil.copy(os.path.join(ROOT, "solutions", "a2", f), os.path.join(folder, name, f))
+        for rel in cfg.student_files:
+            os.makedirs(os.path.dirname(os.path.join(folder, name, rel)), exist_ok=True)
+            shutil.copy(os.path.join(reference, rel), os.path.join(folder, name, rel))
         lines += [f"{name}:", "  :submitters:", f"  - :name: Student {i}", f"    :sid: '{i:05d}'",
                   f"    :email: s{i}@example.edu", "  :status: processed"]
     with open(os.path.join(folder, "submission_metadata.yml"), "w") as f:
@@ -39,9 +45,9 @@ def load_average():
         return [float(x) for x in f.read().split()[:3]]
 
 
-def run_batch(export, *options):
+def run_batch(export, *options, assignment="a2"):
     load_before = load_average()  # other work on the machine skews the figures: keep a record
-    cmd = [sys.executable, "-m", "autograder", "batch", "a2", export, *options]
+    cmd = [sys.executable, "-m", "autograder", "batch", assignment, export, *options]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started

@@ -9,10 +9,8 @@ second copy of the export through them (the cluster's start is not counted). Pri
 markdown row and writes bench-results/batch_dask-<assignment>.json.
 """
 import argparse
-import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,43 +19,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from autograder import config as configmod  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradescope  # noqa: E402  (the reference folders it grades: weights and models included)
+from batch import build_export, run_batch  # noqa: E402
 
 DASK = os.path.join(os.path.dirname(sys.executable), "dask")
-
-
-def build_export(folder, assignment, copies):
-    cfg = configmod.load(assignment)
-    lines = []
-    for i in range(copies):
-        name = f"submission_{100000 + i}"
-        for rel in cfg.student_files:
-            os.makedirs(os.path.dirname(os.path.join(folder, name, rel)), exist_ok=True)
-            shutil.copy(os.path.join(cfg.reference_dir, rel), os.path.join(folder, name, rel))
-        lines += [f"{name}:", "  :submitters:", f"  - :name: Student {i}", f"    :sid: '{i:05d}'"]
-    with open(os.path.join(folder, "submission_metadata.yml"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-
-
-def load_average():
-    with open("/proc/loadavg") as f:
-        return [float(x) for x in f.read().split()[:3]]
-
-
-def run_batch(assignment, export, *options):
-    load_before = load_average()  # other work on the machine skews the figures: keep a record
-    cmd = [sys.executable, "-m", "autograder", "batch", assignment, export, *options]
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-    with open(os.path.join(export, "regrade.csv"), newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {"seconds": round(seconds, 2), "load_before": load_before, "load_after": load_average(),
-            "per_minute": round(len(rows) / seconds * 60, 2),
-            "ok": sum(r["status"] == "ok" for r in rows),
-            "full_marks": sum(r["total"] == r["max"] for r in rows)}
 
 
 def start_cluster(folder):
@@ -108,12 +75,13 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="nlpgrade-bench-") as tmp:
         here, there = os.path.join(tmp, "here"), os.path.join(tmp, "there")
-        build_export(here, args.assignment, args.copies)
-        build_export(there, args.assignment, args.copies)
-        local = run_batch(args.assignment, here, "--jobs", "2", *options)
+        reference, _ = gradescope.submission(args.assignment, tmp)  # with its weights or models
+        build_export(here, args.copies, args.assignment, reference)
+        build_export(there, args.copies, args.assignment, reference)
+        local = run_batch(here, "--jobs", "2", *options, assignment=args.assignment)
         address, procs = start_cluster(tmp)
         try:
-            dask = run_batch(args.assignment, there, "--scheduler", address, *options)
+            dask = run_batch(there, "--scheduler", address, *options, assignment=args.assignment)
         finally:
             stop_cluster(procs)
 
