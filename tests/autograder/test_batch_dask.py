@@ -7,6 +7,7 @@ worker that must import the task by name; LocalCluster would start them from thi
 own interpreter. Public tests only (`--public-only`): each grading takes seconds, and the
 point here is where it runs, not what it checks.
 """
+import contextlib
 import csv
 import io
 import json
@@ -97,10 +98,11 @@ def mtimes(export):
 
 
 # ----- the cluster -----------------------------------------------------------------
-def start(args, cwd, log):
+def start(args, cwd, log, env=None):
     with open(log, "wb") as out:  # a session of its own: teardown ends it with all it started
         return subprocess.Popen([DASK, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env=dict(os.environ, **(env or {})))
 
 
 def stop(proc):
@@ -117,13 +119,13 @@ def stop(proc):
     proc.wait()
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """(scheduler address, a client of the test's own): a scheduler and two workers."""
-    where = tmp_path_factory.mktemp("cluster")
+@contextlib.contextmanager
+def running_cluster(where, **env):
+    """(scheduler address, a client of the test's own): a scheduler and two workers, with
+    `env` added to the scheduler's environment (Dask reads its settings from there)."""
     scheduler_file = where / "scheduler.json"
     procs = [start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--scheduler-file", str(scheduler_file)], where, where / "scheduler.log")]
+                    "--scheduler-file", str(scheduler_file)], where, where / "scheduler.log", env)]
     try:
         for name in ("w1", "w2"):
             procs.append(start(["worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
@@ -141,6 +143,12 @@ def cluster(tmp_path_factory):
     finally:
         for proc in reversed(procs):
             stop(proc)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -213,9 +221,11 @@ def processes():
     return found
 
 
-def test_a_worker_killed_mid_grading_has_it_graded_elsewhere(cluster, tmp_path):
+def graded_while_a_worker_dies(cluster, export):
+    """Grade `export` (a slow submission and a quick one) on the cluster, killing the worker
+    grading the slow one mid-grading: (exit status, stdout, stderr, the temporary folders
+    of the killed grading)."""
     address, client = cluster
-    export = tmp_path / "export"
     # Slow to import (under a2's 20 s import limit), then graded in full.
     with open(os.path.join(A2.reference_dir, "word2vec.py")) as f:
         slow = "import time\ntime.sleep(8)\n" + f.read()
@@ -243,7 +253,13 @@ def test_a_worker_killed_mid_grading_has_it_graded_elsewhere(cluster, tmp_path):
         if batch_run.poll() is None:
             batch_run.kill()
             batch_run.communicate()
-    assert batch_run.returncode == 0, err[-3000:]
+    return batch_run.returncode, out, err, left_behind
+
+
+def test_a_worker_killed_mid_grading_has_it_graded_elsewhere(cluster, tmp_path):
+    export = tmp_path / "export"
+    status, out, err, left_behind = graded_while_a_worker_dies(cluster, export)
+    assert status == 0, err[-3000:]
     with open(export / "regrade.csv", newline="") as f:
         rows = {r["submission"]: r for r in csv.DictReader(f)}
     assert {s: r["status"] for s, r in rows.items()} == {"quick": "ok", "slow": "ok"}
@@ -253,6 +269,25 @@ def test_a_worker_killed_mid_grading_has_it_graded_elsewhere(cluster, tmp_path):
     assert left_behind
     # What the killed worker could not remove, the next grading on the machine did.
     assert not [f for f in left_behind if os.path.exists(f)]
+
+
+def test_a_grading_given_up_reads_not_graded_and_the_rerun_grades_it(tmp_path):
+    """With no failure allowed, the scheduler gives the killed grading up: its row reads
+    'not graded', the batch lists it and exits 1, and the same command again grades it."""
+    where = tmp_path / "cluster"
+    where.mkdir()
+    with running_cluster(where, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0") as given_up:
+        export = tmp_path / "export"
+        status, out, err, _ = graded_while_a_worker_dies(given_up, export)
+        assert status == 1, out[-2000:] + err[-3000:]
+        with open(export / "regrade.csv", newline="") as f:
+            rows = {r["submission"]: r for r in csv.DictReader(f)}
+        assert rows["quick"]["status"] == "ok" and rows["slow"]["status"] == "not graded", rows
+        assert "slow" in (out + err).split("need a look", 1)[-1], out + err
+        again = nlpgrade_batch("a2", export, "--public-only", "--scheduler", given_up[0])
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "1 of 2 submissions already graded" in again.stderr and "graded 1 (1 ok)" in again.stdout
+    assert [r["status"] for r in rows_of(export / "regrade.csv")] == ["ok", "ok"]
 
 
 def folders_of(grader_pid):
