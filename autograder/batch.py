@@ -404,7 +404,11 @@ class Batch:
             except Exception:
                 res = None
         if res is not None:
-            broken = any(t["name"] == grading.ENGINE_ERROR_NAME for t in res["tests"])
+            # a test the grader itself could not check (its own sandbox did not start, the
+            # reference failed: extra_data.grader_traceback) makes the row a grader error,
+            # not a silent 0 that reads "ok"
+            broken = any(t["name"] == grading.ENGINE_ERROR_NAME or "grader_traceback" in (t.get("extra_data") or {})
+                         for t in res["tests"])
             status = "grader error" if broken else "ok"
         else:
             status = "timeout" if timed_out else "grader error"

@@ -271,6 +271,23 @@ def test_a_grader_that_crashes_floods_or_hangs_spoils_only_its_own_row(tmp_path,
     assert seconds < 300  # the batch did not wait for the hang (600 s) or its grandchild
 
 
+def test_a_grading_whose_sandbox_could_not_start_is_a_grader_error(tmp_path):
+    """Graded from a TMPDIR the sandbox's user cannot enter, every test is one the grader
+    could not check: the row must read "grader error", not a silent 0 that reads "ok"."""
+    if os.geteuid() != 0:
+        pytest.skip("only as root does student code run as another user")
+    export = tmp_path / "export"
+    make_submission(export / "reference")
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "batch", "a2", str(export), "--public-only"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, TMPDIR=str(closed)))
+    rows = read_csv(export / "regrade.csv")
+    assert rows["reference"]["status"] == "grader error", (rows, proc.stderr[-2000:])
+    assert "reference (grader error)" in proc.stdout
+
+
 def test_metadata_reading_is_tolerant(tmp_path):
     assert batch.read_metadata(tmp_path)[0] == {}  # no file: a warning, no names
     (tmp_path / "submission_metadata.yml").write_text(METADATA)
