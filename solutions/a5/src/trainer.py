@@ -54,9 +54,8 @@ class Trainer:
         self.train_dataset = train_dataset
         self.test_dataset = test_dataset
         self.config = config
-        # a GPU when there is one (the 2021 trainer did the same); the model moves there
+        # a GPU when there is one (the 2021 trainer did the same); train() moves the model there
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model.to(self.device)
         self.tokens = 0  # tokens seen so far, for the learning-rate schedule
         self.log = {"step_loss": [], "epoch_loss": [], "test_loss": [], "lr": [], "seconds": []}
 
@@ -114,7 +113,7 @@ class Trainer:
         return torch.optim.AdamW(groups, lr=self.config.learning_rate, betas=self.config.betas)
 
     def train(self):
-        model, config = self.model, self.config
+        model, config = self.model.to(self.device), self.config
         optimizer = self.make_optimizer()
         started = time.perf_counter()
 
