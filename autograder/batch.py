@@ -26,6 +26,7 @@ without them (umask 077 in this process and its graders).
 """
 import argparse
 import csv
+import io
 import json
 import os
 import select
@@ -350,13 +351,28 @@ def _pump(proc, log, deadline, stop):
 
 
 def write_private(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a file written by an earlier run may have had wider bits
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    """Write `data` (bytes, or text as UTF-8) to `path`, readable by its owner alone, and
+    atomically: a reader never sees half a file, a failed write leaves no temporary file,
+    and a file an earlier run left with wider permissions is replaced, not reused. For all
+    that batch, report and similarity write (names, scores, code of students)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".nlpgrade-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 # ----- the state folder ------------------------------------------------------------
+def state_dir_for(csv_path):
+    """The state folder of the batch whose CSV is `csv_path`: NAME.results beside NAME.csv."""
+    return os.path.splitext(os.path.abspath(csv_path))[0] + ".results"
+
+
 class Batch:
     def __init__(self, assignment, export_dir, state_dir, hidden, timeout_s):
         self.assignment = assignment
@@ -451,13 +467,10 @@ def write_csv(path, submissions, stored, people):
         row += [_num(res["score"]), _num(sum(t["max_score"] for t in graded(res))),
                 info["status"], f"{info['seconds']:.1f}"]
         rows.append(row)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".regrade-", suffix=".csv")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
-    os.chmod(tmp, 0o600)  # names, emails, SIDs
-    os.replace(tmp, path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    write_private(path, text.getvalue())  # names, emails, SIDs
 
 
 # ----- the command -----------------------------------------------------------------
@@ -517,7 +530,7 @@ def _main(argv=None):
         print(f"nlpgrade batch: {exc}", file=sys.stderr)
         return 2
     csv_path = os.path.abspath(args.csv or os.path.join(export, "regrade.csv"))
-    state_dir = os.path.splitext(csv_path)[0] + ".results"
+    state_dir = state_dir_for(csv_path)
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     with open(os.path.join(state_dir, STATE_MARK), "w") as f:  # see is_state_folder
         f.write("nlpgrade batch results and logs, not a submission\n")

@@ -315,20 +315,6 @@ def default_report(export):
     return os.path.join(os.path.dirname(export), os.path.basename(export) + "-similarity.html")
 
 
-def write_private(path, text):
-    """Write `path` readable by its owner only (student names and code), atomically."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".similarity-", suffix=".html")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
 
@@ -393,7 +379,7 @@ def main(argv=None):
                 comparison.detector.conf.display_t = max(0.0, min(listed) - 1e-9)
         page = comparison.html(names)
         try:
-            write_private(out, page)
+            batch.write_private(out, page)
         except OSError as exc:
             return fail(f"cannot write the report to {out} ({exc.strerror})")
     finally:

@@ -16,8 +16,8 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 
+from ..batch import write_private
 from . import page, plots, state, summary
 from .page import empty, esc, num
 
@@ -36,18 +36,8 @@ def write_report(csv_path, out_path=None):
     regrade = state.load(csv_path)
     out = os.path.abspath(out_path or default_out(csv_path))
     text = build_html(regrade)
-    folder = os.path.dirname(out)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".html")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)  # submissions' outputs and scores: staff only, like the CSV
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    write_private(out, text)  # submissions' outputs and scores: staff only, like the CSV
     return out
 
 

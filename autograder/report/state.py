@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import config as configmod
+from ..batch import state_dir_for  # the batch decides where its state lives
 from ..grading import ENGINE_ERROR_NAME
 from ..results import number_key
 
@@ -52,12 +53,6 @@ class Regrade:
     assignment: str = None
     config: object = None                            # configmod.Assignment, when it loads
     config_error: str = None
-
-
-def state_dir_for(csv_path):
-    """The batch's state folder for a CSV: NAME.results beside NAME.csv (batch._main
-    computes the same; it could call this)."""
-    return os.path.splitext(os.path.abspath(csv_path))[0] + ".results"
 
 
 def _number(value):
