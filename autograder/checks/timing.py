@@ -43,6 +43,10 @@ from ..sandbox import processes
 CLEARLY = 3  # a ratio this many times over the limit is not noise: no need to look again
 MAX_RUNS = 10000  # runs in one timed request
 REFERENCE_TIMEOUT_S = 60  # the reference is slow only on a machine that is very busy
+# A stopped process whose clock moved less than this while the reference was timed did
+# not run the student's code: a thread leaving the CPU after its stop (preempted just
+# then on a busy machine) accrues microseconds. Less than 2% of a timed request.
+RAN_NS = 1_000_000
 _SEEDS = random.SystemRandom()  # seeds the student's process cannot predict
 
 
@@ -117,6 +121,19 @@ class _Timer:
         return [f"Before timing {self.what}, the grader ended {n} other process{'es' if n > 1 else ''} "
                 "your code had started: only your function runs while it is timed."]
 
+    def worker_survived(self, group, killed):
+        """Fail the check, saying why, when the grader had to kill the worker itself (it
+        would not stay stopped: traced by another process of the student's); its next
+        request would otherwise read as a crash of the student's code."""
+        if group.worker in killed:
+            self.killed.discard(group.worker)
+            self.student.kill()  # reaped: the next request starts a fresh worker
+            raise AssertionError(
+                f"{self.what}: the process running your code did not stay stopped while the grader timed "
+                "the reference (is another process of yours tracing it, e.g. with ptrace?); the grader "
+                "ended it, so your function cannot be timed. Time the function alone: no subprocesses, "
+                "debuggers or tracers.")
+
     # ----- one timed request on each side ---------------------------------------------------
     def seconds(self, clock):
         # a worker gone right after its reply has no CPU clock left to read: its wall
@@ -127,8 +144,10 @@ class _Timer:
         from ..harness import ReferenceFailure
 
         for attempt in range(attempts):
-            stopped, killed = processes.stop(self.group())
+            group = self.group()
+            stopped, killed = processes.stop(group)
             self.killed |= killed
+            self.worker_survived(group, killed)
             still = processes.clocks(stopped)
             try:
                 outputs, clock = self.reference.timed_runs(
@@ -137,10 +156,11 @@ class _Timer:
             except SubmissionError as exc:
                 raise ReferenceFailure(f"the reference failed: {exc}") from None
             finally:
-                ran = processes.moved(still)  # a student process that ran meanwhile: not counted
+                ran = processes.moved(still, RAN_NS)  # a student process that ran meanwhile: not counted
                 processes.kill(ran)
                 self.killed |= ran
                 processes.resume(stopped - ran)
+            self.worker_survived(group, ran)
             if not ran:
                 break
         return outputs, self.seconds(clock), clock.wall
@@ -150,6 +170,7 @@ class _Timer:
         group = self.group()
         killed, before = processes.kill_others(group)
         self.killed |= killed
+        self.worker_survived(group, killed)
         try:
             outputs, clock = self.student.timed_runs(self.probe, *self.args, seeds=seeds, helpers=self.helpers,
                                                      timeout=timeout, what=self.what, **self.kwargs)

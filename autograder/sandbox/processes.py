@@ -146,6 +146,36 @@ def _settle(pids, states, timeout_s):
     return pending
 
 
+def thread_states(pid):
+    """The state letter of each thread of `pid` ([] when it is gone). The process's own
+    state is its first thread's only: the others take a group stop one by one."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    states = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                states.append(f.read().rsplit(b")", 1)[1].split()[0].decode())
+        except (OSError, IndexError, UnicodeDecodeError):
+            pass  # that thread has exited
+    return states
+
+
+def _settle_threads(pids, states, timeout_s):
+    """`_settle`, thread by thread: a process is settled when every thread is."""
+    deadline = time.monotonic() + timeout_s
+    pending = set(pids)
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            if all(s in states for s in thread_states(pid)):
+                pending.discard(pid)
+        if pending:
+            time.sleep(0.0005)
+    return pending
+
+
 def stop(group, rounds=100, timeout_s=2.0):
     """SIGSTOP every process of the group, the worker included, until no new one
     appears (a stopped process cannot fork). Returns (the pids stopped, for `resume`;
@@ -158,7 +188,10 @@ def stop(group, rounds=100, timeout_s=2.0):
             break
         _signal(fresh, signal.SIGSTOP)
         stopped |= fresh
-    running = _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
+    # every thread, not the first only: a thread woken to take the stop can wait for a
+    # CPU (a busy machine) with its clock still, then run the stop and move the clock;
+    # seen as "ran while the reference was timed", that killed an honest torch worker
+    running = _settle_threads(stopped, ("T", "t", "Z", "X"), timeout_s)
     # stopped is only what stays still: a traced process shows 't' for the moment before
     # its tracer lets it go again; its CPU clock gives it away
     running |= _moving(stopped - running, timeout_s)
@@ -193,9 +226,10 @@ def clocks(pids):
     return {pid: ns for pid, ns in found.items() if ns is not None}
 
 
-def moved(before):
-    """The pids whose CPU clock advanced since `before` (see `clocks`): they ran."""
-    return {pid for pid, ns in before.items() if (cpu_ns(pid) or ns) > ns}
+def moved(before, at_least_ns=0):
+    """The pids whose CPU clock advanced since `before` (see `clocks`) by more than
+    `at_least_ns`: they ran."""
+    return {pid for pid, ns in before.items() if (cpu_ns(pid) or ns) - ns > at_least_ns}
 
 
 def resume(pids):

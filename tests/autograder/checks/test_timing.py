@@ -220,6 +220,52 @@ def test_a_process_that_ran_while_the_reference_was_timed_is_killed(boxes, monke
     assert not [p for p in group.others().values() if p.state not in ("Z", "X")]
 
 
+def test_a_worker_that_would_not_stay_stopped_fails_saying_so(boxes, monkeypatch):
+    """Should the worker itself escape its stop (traced by a process of the student's), it
+    is killed: the check says so, not "killed, most often over the memory limit" from the
+    next request, and the sandbox starts a fresh worker for the next test."""
+    student, fast = boxes("traced", FAST), boxes("fast", FAST)
+    student.prepare_timed(work_timing)
+    real_stop = processes.stop
+
+    def escapes(g):  # as stop() does with a process that will not stay stopped
+        stopped, killed = real_stop(g)
+        processes.kill([g.worker])
+        return stopped - {g.worker}, killed | {g.worker}
+
+    monkeypatch.setattr(processes, "stop", escapes)
+    with pytest.raises(AssertionError, match="did not stay stopped while the grader timed the reference"):
+        timing.measure(student, fast, work_timing, N, limit=5, trials=3, what="work(n)")
+    monkeypatch.setattr(processes, "stop", real_stop)
+    assert student.proc is None
+    assert student.call("m", "work", 10) == 45.0
+
+
+def test_a_few_microseconds_of_a_stopped_process_are_not_running(boxes, monkeypatch):
+    """A stopped thread leaving the CPU late (preempted just after taking its stop) moves its
+    clock by microseconds: not a process that ran while the reference was timed."""
+    student = boxes("still", FAST)
+    student.prepare_timed(work_timing)
+    real_stop, real_clocks = processes.stop, processes.clocks
+    stopped_at = []
+
+    def stop(g):
+        stopped_at.append(real_clocks(real_stop(g)[0]))
+        return set(stopped_at[-1]), set()
+
+    def clocks(pids):  # read right after stop(): as if each had 20 us still to run
+        if not stopped_at:  # stop() itself
+            return real_clocks(pids)
+        return {p: ns - 20_000 for p, ns in stopped_at.pop().items()}
+
+    monkeypatch.setattr(processes, "stop", stop)
+    monkeypatch.setattr(processes, "clocks", clocks)
+    timer = timing._Timer(student, boxes("fast", FAST), work_timing, (N,), {}, (), "work(n)", None, 1e-5, 1e-7)
+    timer.on_reference(timing.fresh(5))
+    assert not timer.killed and student.proc is not None
+    assert student.call("m", "work", 10) == 45.0
+
+
 FORKS_WHILE_TIMED = FAST + '''
 import os
 _fast = work

@@ -185,3 +185,61 @@ def test_a_sealed_process_can_start_no_other():
     finally:
         if identity is not None:
             identity.release()
+
+
+SLEEPING_THREAD = ("import threading, time\n"
+                   "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+                   "print(threading.enumerate()[-1].native_id, flush=True)\n"
+                   "time.sleep(600)\n")
+HOG = ("import os, sys, time\n"
+       "os.sched_setaffinity(0, {0})\n"
+       "os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))\n"
+       "print('hogging', flush=True)\n"
+       "end = time.monotonic() + float(sys.argv[1])\n"
+       "while time.monotonic() < end:\n"
+       "    pass\n")
+
+
+def test_stop_waits_for_every_thread_to_take_it():
+    """A process is stopped when every thread is, not its first one only. A thread woken to
+    take the stop can wait for a CPU (a busy machine; here a real-time hog holds its CPU for
+    0.3 s) with its clock still, then run the stop and move the clock: stop() returned
+    before that, and the timing check, seeing the clock move while the reference was timed,
+    killed an honest torch worker (one sleeping thread, from importing torch)."""
+    if len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0):
+        pytest.skip("needs CPUs 0 and 1")
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", SLEEPING_THREAD], stdout=subprocess.PIPE, text=True)
+    hog = None
+    try:
+        thread = int(proc.stdout.readline())
+        os.sched_setaffinity(proc.pid, {1})
+        os.sched_setaffinity(thread, {0})
+        try:
+            hog = subprocess.Popen([sys.executable, "-c", HOG, "0.3"], stdout=subprocess.PIPE, text=True)
+            if hog.stdout.readline().strip() != "hogging":
+                pytest.skip("no real-time scheduling here (needs CAP_SYS_NICE)")
+            stopped, killed = processes.stop(processes.Group(proc.pid))
+            assert stopped == {proc.pid} and not killed
+            assert set(processes.thread_states(proc.pid)) <= {"T", "t"}, processes.thread_states(proc.pid)
+            still = processes.clocks(stopped)
+            hog.wait(timeout=30)  # the thread has its CPU back: a stopped one stays still
+            time.sleep(0.1)
+            assert not processes.moved(still), {p: processes.cpu_ns(p) - ns for p, ns in still.items()}
+        finally:
+            if hog is not None and hog.poll() is None:
+                hog.kill()
+                hog.wait()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_moved_can_ignore_a_few_microseconds():
+    proc_clock = processes.cpu_ns(os.getpid())
+    before = {os.getpid(): proc_clock}
+    while processes.cpu_ns(os.getpid()) - proc_clock < 2_000_000:
+        pass
+    assert processes.moved(before) == {os.getpid()}
+    assert processes.moved(before, at_least_ns=10**12) == set()
