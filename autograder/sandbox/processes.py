@@ -176,11 +176,13 @@ def _settle_threads(pids, states, timeout_s):
     return pending
 
 
-def stop(group, rounds=100, timeout_s=2.0):
+def stop(group, rounds=100, timeout_s=5.0):
     """SIGSTOP every process of the group, the worker included, until no new one
     appears (a stopped process cannot fork). Returns (the pids stopped, for `resume`;
     the pids that would not stop and were killed instead: a tracer can swallow the
-    SIGSTOP of a process it traces, never a SIGKILL)."""
+    SIGSTOP of a process it traces, never a SIGKILL). `timeout_s` is generous: only a
+    process that will not stop waits it out, and a thread in a long disk wait on a busy
+    machine takes its stop late."""
     stopped = set()
     for _ in range(rounds):
         fresh = set(group.members()) - stopped
