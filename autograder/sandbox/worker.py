@@ -63,13 +63,17 @@ class BoundedText(io.TextIOBase):
 
 def apply_limits(limits):
     """Resource limits for this process and its children; set before student code runs."""
-    def setlim(kind, value):
+    def setlim(kind, value, grace=0):
         if value:
             soft, hard = resource.getrlimit(kind)
             value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
-            resource.setrlimit(kind, (value, value))
+            top = value + grace if hard == resource.RLIM_INFINITY else min(value + grace, hard)
+            resource.setrlimit(kind, (value, top))
 
-    setlim(resource.RLIMIT_CPU, limits.get("cpu_s"))
+    # the hard CPU limit a second above the soft one: at the soft one the kernel sends
+    # SIGXCPU, which the grader names; at a hard one equal to it, SIGKILL, which reads as
+    # a memory kill
+    setlim(resource.RLIMIT_CPU, limits.get("cpu_s"), grace=1)
     if limits.get("memory_mb"):
         setlim(resource.RLIMIT_AS, limits["memory_mb"] * 1024 * 1024)
     if limits.get("file_mb"):

@@ -20,6 +20,10 @@ def killed():
 
 def double(x):
     return 2 * x
+
+def spins():
+    while True:
+        pass
 '''
 
 
@@ -49,3 +53,11 @@ def test_a_kill_names_the_memory_limit(sandbox):
         sandbox.call("m", "killed")
     assert "it was killed, most often because it used more than the 768 MB memory limit" in str(info.value)
     assert not info.value.pipe_closed
+
+
+def test_the_cpu_time_limit_is_named(open_tmp):
+    with module_sandbox(open_tmp, MODULE, Limits(call_timeout_s=60, cpu_s=2, memory_mb=768)) as sb:
+        with pytest.raises(StudentCrashed) as info:
+            sb.call("m", "spins")
+    text = str(info.value)
+    assert "it used up its CPU-time limit" in text and "memory" not in text, text
