@@ -47,6 +47,7 @@ REFERENCE_TIMEOUT_S = 60  # the reference is slow only on a machine that is very
 # not run the student's code: a thread leaving the CPU after its stop (preempted just
 # then on a busy machine) accrues microseconds. Less than 2% of a timed request.
 RAN_NS = 1_000_000
+CAP_FLOOR_S = 5.0  # the least wall time a student's timed request is given (see measure_once)
 _SEEDS = random.SystemRandom()  # seeds the student's process cannot predict
 
 
@@ -253,7 +254,9 @@ class _Timer:
             ref_1 = min(ref_1, t)
             want_n, t, wall = self.on_reference(many)
             ref_n, ref_n_wall = min(ref_n, t), min(ref_n_wall, wall)
-            cap = max(2.0, 3 * limit * ref_n_wall)   # a student request longer than this cannot pass
+            # a student request longer than this cannot pass; cut at once, not measured again,
+            # so its floor is far above any stall of an honest request on a busy machine
+            cap = max(CAP_FLOOR_S, 3 * limit * ref_n_wall)
             try:
                 if own_base:
                     st_1 = min(st_1, self.on_student(one, want_1, cap))

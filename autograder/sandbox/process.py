@@ -284,7 +284,7 @@ class Sandbox:
         self._drain.join(timeout=2)
         return code
 
-    def _runs_on(self, grace_s=1.0):
+    def _runs_on(self, grace_s=3.0):
         """Whether the worker still runs `grace_s` after its pipe closed (a process that
         is exiting closes its pipes just before the kernel reports its exit)."""
         try:

@@ -180,9 +180,9 @@ def stop(group, rounds=100, timeout_s=5.0):
     """SIGSTOP every process of the group, the worker included, until no new one
     appears (a stopped process cannot fork). Returns (the pids stopped, for `resume`;
     the pids that would not stop and were killed instead: a tracer can swallow the
-    SIGSTOP of a process it traces, never a SIGKILL). `timeout_s` is generous: only a
-    process that will not stop waits it out, and a thread in a long disk wait on a busy
-    machine takes its stop late."""
+    SIGSTOP of a process it traces, never a SIGKILL: killed is what still runs after
+    `timeout_s`). `timeout_s` is generous: only a process that will not stop waits it
+    out, and a thread in a long disk wait on a busy machine takes its stop late."""
     stopped = set()
     for _ in range(rounds):
         fresh = set(group.members()) - stopped
@@ -193,10 +193,11 @@ def stop(group, rounds=100, timeout_s=5.0):
     # every thread, not the first only: a thread woken to take the stop can wait for a
     # CPU (a busy machine) with its clock still, then run the stop and move the clock;
     # seen as "ran while the reference was timed", that killed an honest torch worker
-    running = _settle_threads(stopped, ("T", "t", "Z", "X"), timeout_s)
-    # stopped is only what stays still: a traced process shows 't' for the moment before
-    # its tracer lets it go again; its CPU clock gives it away
-    running |= _moving(stopped - running, timeout_s)
+    _settle_threads(stopped, ("T", "t", "Z", "X"), timeout_s)
+    # stopped is what stays still: a traced process shows 't' for the moment before its
+    # tracer lets it go again, and its CPU clock gives it away; a thread still unstopped
+    # but still (a long disk wait on a busy machine) runs no code: it stops when it wakes
+    running = _moving(stopped, timeout_s)
     if running:
         _signal(running, signal.SIGKILL)
         _settle(running, ("Z", "X"), timeout_s)

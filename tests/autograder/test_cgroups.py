@@ -10,7 +10,7 @@ HOLD = ("import subprocess, sys, time\n"
         "def hold(mb):\n"
         "    b = bytearray(mb * 2**20)\n"
         "    b[::4096] = b'1' * len(b[::4096])\n"
-        "    time.sleep(0.5)\n"
+        "    time.sleep(2)\n"  # long enough for a poll of /proc on a busy machine to see it
         "    return b\n")
 
 

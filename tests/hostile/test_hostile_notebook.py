@@ -26,7 +26,8 @@ from autograder import config as configmod
 A1 = configmod.load("a1")
 NB = "exploring_word_vectors.ipynb"
 GRADED = ("distinct_words", "compute_co_occurrence_matrix", "reduce_to_k_dim", "plot_embeddings")
-SLEEP_S = 20  # what each trick sleeps if it runs: far more than a grading of the template takes
+SLEEP_S = 45  # what each trick sleeps if it runs: far more than a grading of the template takes
+# (1.6 s), under a1's 60 s import limit so that a trick that ran would show in full
 
 
 def solution_source():

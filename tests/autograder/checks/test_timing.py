@@ -150,7 +150,9 @@ def test_a_worker_that_skips_runs_fails(boxes):
                        trials=3, what="work(n)")
 
 
-TEN_TIMES = ("import numpy as np\ndef work(n):\n    for _ in range(10):\n"
+# 12 sums a run: about 9x the reference's one (a run's fixed cost dilutes the 12), clear of
+# both the limit of 5 and the wall-clock cap at 15x (10 sums measured 7.4x)
+TEN_TIMES = ("import numpy as np\ndef work(n):\n    for _ in range(12):\n"
              "        total = float(np.arange(n).sum())\n    return total\n")
 SLOW_SMALL_REQUESTS = TEN_TIMES + '''
 import sys, time
@@ -359,4 +361,4 @@ def test_cpu_time_ignores_a_busy_machine(boxes):
             os.kill(pid, 9)
             os.waitpid(pid, 0)
     assert result.clock == "cpu"
-    assert 0.5 < result.ratio < 2
+    assert 1 / 3 < result.ratio < 3  # every core busy: caches and memory are shared too
