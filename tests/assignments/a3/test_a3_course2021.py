@@ -162,12 +162,26 @@ def test_2021_model_has_the_reference_state_dict(tmp_path):
                          "hidden_to_logits_weight", "hidden_to_logits_bias"}
 
 
+# `python run.py -d`, the script unchanged, with the random generators seeded first: the 2021
+# run.py seeds nothing, and its dev UAS after 10 debug epochs (72.2 once) is judged against
+# the handout's 65, a bound an unlucky draw should not decide
+SEEDED_DEBUG_MODE = r'''
+import random, runpy, sys
+import numpy as np, torch
+random.seed(0)
+np.random.seed(0)
+torch.manual_seed(0)
+sys.argv = ["run.py", "-d"]
+runpy.run_path("run.py", run_name="__main__")
+'''
+
+
 def test_2021_run_debug_mode_trains_and_saves(tmp_path):
     """`python run.py -d` as the 2021 handout says: 10 epochs on the debug subsets (about
     30 seconds on one thread), weights in results/<timestamp>/model.weights, no test set
     evaluation. The handout expected a dev UAS above 65 after it."""
     cwd = course_folder(tmp_path)
-    proc = run_script(cwd, "run.py", "-d", timeout=400)
+    proc = run_script(cwd, "-c", SEEDED_DEBUG_MODE, timeout=400)
     out = proc.stdout
     assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
     for epoch in range(1, 11):
