@@ -85,6 +85,22 @@ HEAD_LOOP = '''
         return self.resid_drop(self.proj(torch.cat(heads, dim=-1)))
 '''
 
+BATCH_LOOP = '''
+    def forward(self, x, layer_past=None):
+        B, T, C = x.size()
+        hs = C // self.n_head
+        rows = []
+        for b in range(B):
+            xb = x[b:b + 1]
+            hidden = F.relu(self.w1(xb)).view(1, T, self.n_head, hs).transpose(1, 2)
+            v = self.value(xb).view(1, T, self.n_head, hs).transpose(1, 2)
+            att = hidden @ self.w2[:, :T] + self.b2[:T]
+            att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+            att = self.attn_drop(F.softmax(att, dim=-1))
+            rows.append((att @ v).transpose(1, 2).contiguous().view(1, T, C))
+        return self.resid_drop(self.proj(torch.cat(rows, dim=0)))
+'''
+
 # name -> (patches {file: {function: source}}, lost tests)
 VARIANTS = {
     "span not masked (content left in the prefix)": (
@@ -108,6 +124,7 @@ VARIANTS = {
     "softmax over the wrong axis": ({AT: {"SynthesizerAttention.forward": forward(dim=-2)}},
                                     {"1.7", "2.9", "2.10", "2.11"}),
     "a Python loop over the heads": ({AT: {"SynthesizerAttention.forward": HEAD_LOOP}}, {"2.11"}),
+    "a Python loop over the batch": ({AT: {"SynthesizerAttention.forward": BATCH_LOOP}}, {"2.11"}),
 }
 
 TEST_FUNCTIONS = {n: ("CharCorruptionDataset",) for n in DATASET_TESTS}
@@ -124,7 +141,9 @@ SAID = {
     "synthesizer without the causal mask": [("2.10", "attend to positions <= t only")],
     "softmax over the wrong axis": [("2.10", "attend to positions <= t only")],
     "synthesizer without ReLU": [("1.7", "ReLU after self.w1"), ("2.10", "values are not the reference's")],
-    "a Python loop over the heads": [("2.11", "no Python loop over the heads or the batch")],
+    "a Python loop over the heads": [("2.11", "n_head=40"), ("2.11", "no Python loop over the heads or the batch")],
+    "a Python loop over the batch": [("2.11", "a batch of 48 inputs"),
+                                     ("2.11", "no Python loop over the heads or the batch")],
 }
 
 
@@ -185,7 +204,8 @@ PAIRS = {
     "truncation up to block_size + softmax over the wrong axis": ("truncation up to block_size",
                                                                    "softmax over the wrong axis"),
     "x and y not shifted + a loop over the heads": ("x and y not shifted", "a Python loop over the heads"),
-    "span uniform over the document": ("span length uniform over the whole document", None),
+    "span uniform over the document + a loop over the batch": ("span length uniform over the whole document",
+                                                               "a Python loop over the batch"),
 }
 
 
@@ -197,7 +217,8 @@ def test_pairs_hold_every_variant_once():
         assert attention_variant is None or set(VARIANTS[attention_variant][0]) == {AT}
 
 
-@pytest.mark.parametrize("pair", variant_names(PAIRS, serial={"x and y not shifted + a loop over the heads"}))
+@pytest.mark.parametrize("pair", variant_names(PAIRS, serial={"x and y not shifted + a loop over the heads",
+                                                              "span uniform over the document + a loop over the batch"}))
 def test_variants_lose_exactly_their_tests(pair, tmp_path, only, monkeypatch):
     names = [n for n in PAIRS[pair] if n is not None]
     patches = {f: fns for name in names for f, fns in VARIANTS[name][0].items()}

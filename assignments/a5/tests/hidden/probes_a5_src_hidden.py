@@ -2,11 +2,13 @@
 probes_a5_src: src_on_path, synthesizer_module)."""
 
 
-def synthesizer_timing(sizes, state, batch, length):
-    """For the timing test: a function of a seed that draws an input of its own (batch,
-    length, n_embd), runs forward once (eval mode, no gradients) and returns a fingerprint
-    of the WHOLE output: its shape, and every row projected on a vector drawn from the seed
-    after the call. The module, holding `state`, is built once per request."""
+def synthesizer_timing(sizes, state, batch, length, calls):
+    """For the timing test: a function of a seed that draws `calls` inputs of its own
+    (batch, length, n_embd), runs forward on each (eval mode, no gradients) and returns a
+    fingerprint of the WHOLE outputs: the first one's shape, and every row of every output
+    projected on a vector drawn from the seed after the calls. Several calls a run: drawing
+    and fingerprinting cost as much as a forward and would dilute a slow one's time. The
+    module, holding `state`, is built once per request."""
     import numpy as np
     import torch
 
@@ -16,12 +18,14 @@ def synthesizer_timing(sizes, state, batch, length):
 
     def run(seed):
         draw = np.random.default_rng(seed)
-        x = torch.from_numpy(draw.random((batch, length, width), dtype=np.float32) - 0.5)
+        xs = torch.from_numpy(draw.random((calls, batch, length, width), dtype=np.float32) - 0.5)
+        outs = []
         with torch.no_grad():
-            out = module(x)
-        out = np.asarray(out.detach().cpu().numpy() if torch.is_tensor(out) else out, dtype=float)
-        if out.shape != (batch, length, width):  # said to be of the wrong shape, not projected
-            return np.full(3 + batch * length, np.nan)
-        return np.concatenate((out.shape, (out @ draw.standard_normal(width)).reshape(-1)))
+            for x in xs:
+                outs.append(module(x))
+        outs = [np.asarray(o.detach().cpu().numpy() if torch.is_tensor(o) else o, dtype=float) for o in outs]
+        if any(o.shape != (batch, length, width) for o in outs):  # the wrong shape: not projected
+            return np.full(3 + calls * batch * length, np.nan)
+        return np.concatenate((outs[0].shape, (np.stack(outs) @ draw.standard_normal(width)).reshape(-1)))
 
     return run
