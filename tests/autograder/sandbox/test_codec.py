@@ -130,10 +130,10 @@ def test_a_deep_header_is_refused_before_parsing():
     for opener, closer in ((b"[", b"]"), (b'{"a":', b"}"), (b'{"__tuple__":[', b"]}")):
         header = opener * 100_000 + b"1" + closer * 100_000
         frame = forge(header, raw_header=True)
-        started = time.monotonic()
+        started = time.process_time()  # CPU time: a busy machine does not count
         out, peak = peak_of(lambda: codec.loads(frame))
         assert isinstance(out, codec.CodecError) and "levels deep" in str(out), out
-        assert time.monotonic() - started < 1.0 and peak < 8 * len(header) + 2 * MiB  # no parse
+        assert time.process_time() - started < 1.0 and peak < 8 * len(header) + 2 * MiB  # no parse
 
 
 def test_depth_limit_counts_structure_not_brackets_inside_strings():
@@ -216,7 +216,7 @@ def test_forged_values_raise_codec_error(header):
 
 
 def test_huge_numbers_and_buffer_counts_are_refused_cheaply():
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(codec.CodecError, match="digits"):
         codec.loads(forge(b"[" + b"9" * 1_000_000 + b"]", raw_header=True))
     frame = forge([], [b""] * 1000)
@@ -226,7 +226,7 @@ def test_huge_numbers_and_buffer_counts_are_refused_cheaply():
         codec.loads(codec.dumps([1]) + b"junk")
     with pytest.raises(codec.CodecError):  # a UTF-16 header cannot sneak past the scan
         codec.loads(forge("[1]".encode("utf-16"), raw_header=True))
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_bool_arrays_hold_only_true_and_false():
