@@ -248,6 +248,10 @@ class CappedLog:
 # leaving it running unseen. umask 077: what it writes is for staff only, on any machine.
 _LAUNCH = """\
 import ctypes, os, signal, sys
+# a batch started with SIGINT ignored (`nohup nlpgrade batch ... &` in a script) would pass
+# that on, and the kernel's SIGINT would be lost: the grader outlived its starter
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
 try:
     ctypes.CDLL(None).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG (Linux)
 except (AttributeError, OSError):

@@ -312,12 +312,20 @@ batch.grade_folder("a2", ".", False, 900)
 """
 
 
-def test_a_grader_does_not_outlive_the_process_that_started_it(tmp_path):
+def ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_a_grader_does_not_outlive_the_process_that_started_it(tmp_path, sigint):
     """A Dask worker (or a batch) killed outright cannot stop its grader: the kernel
-    does, with SIGINT (batch._LAUNCH), instead of leaving it to run its full time."""
+    does, with SIGINT (batch._LAUNCH), instead of leaving it to run its full time. Also
+    when the starter ignores SIGINT, as a batch started in the background by a script
+    (`nohup ... &`) does: the grader inherited that, and outlived it."""
     pid_file = tmp_path / "grader.pid"
     starter = subprocess.Popen([sys.executable, "-c", ORPHAN, str(pid_file)], cwd=ROOT,
-                               env=dict(os.environ, TMPDIR=str(tmp_path)))
+                               env=dict(os.environ, TMPDIR=str(tmp_path)),
+                               preexec_fn=ignore_sigint if sigint == "ignored" else None)
     try:
         deadline = time.monotonic() + 120
         while not pid_file.exists() or not pid_file.read_text():
