@@ -132,20 +132,6 @@ def _signal(pids, sig):
             pass
 
 
-def _settle(pids, states, timeout_s):
-    """Wait (briefly) until every pid is gone or in one of `states`."""
-    deadline = time.monotonic() + timeout_s
-    pending = set(pids)
-    while pending and time.monotonic() < deadline:
-        for pid in list(pending):
-            p = read(pid)
-            if p is None or p.state in states:
-                pending.discard(pid)
-        if pending:
-            time.sleep(0.0005)
-    return pending
-
-
 def thread_states(pid):
     """The state letter of each thread of `pid` ([] when it is gone). The process's own
     state is its first thread's only: the others take a group stop one by one."""
@@ -163,8 +149,8 @@ def thread_states(pid):
     return states
 
 
-def _settle_threads(pids, states, timeout_s):
-    """`_settle`, thread by thread: a process is settled when every thread is."""
+def _settle(pids, states, timeout_s):
+    """Wait (briefly) until every pid is gone or has every thread in one of `states`."""
     deadline = time.monotonic() + timeout_s
     pending = set(pids)
     while pending and time.monotonic() < deadline:
@@ -193,7 +179,7 @@ def stop(group, rounds=100, timeout_s=5.0):
     # every thread, not the first only: a thread woken to take the stop can wait for a
     # CPU (a busy machine) with its clock still, then run the stop and move the clock;
     # seen as "ran while the reference was timed", that killed an honest torch worker
-    _settle_threads(stopped, ("T", "t", "Z", "X"), timeout_s)
+    _settle(stopped, ("T", "t", "Z", "X"), timeout_s)
     # stopped is what stays still: a traced process shows 't' for the moment before its
     # tracer lets it go again, and its CPU clock gives it away; a thread still unstopped
     # but still (a long disk wait on a busy machine) runs no code: it stops when it wakes
